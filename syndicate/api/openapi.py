@@ -1,0 +1,150 @@
+"""``/api/v1/openapi.json``: the API described in OpenAPI 3.1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+
+from syndicate.api import bp
+from syndicate.services import services
+
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+_SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+_WRITE = {"security": [{"bearer": []}]}
+
+
+def _ok(schema: str, status: str = "200") -> dict[str, Any]:
+    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    return {status: {"description": "OK", "content": content}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(code): _PROBLEM for code in codes}
+
+
+def _body(schema: str) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{schema}"}
+    return {"required": True, "content": {"application/json": {"schema": ref}}}
+
+
+_DATE_TIME = {"type": "string", "format": "date-time"}
+ARTICLE_INPUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["title", "categories"],
+    "additionalProperties": False,
+    "properties": {
+        "slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120},
+        "title": {"type": "string", "maxLength": 300},
+        "summary": {"type": "string", "maxLength": 2000},
+        "content_html": {"type": "string", "description": "Sanitised with an allow-list."},
+        "author": {
+            "type": ["object", "null"],
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string"},
+                "email": {"type": ["string", "null"], "format": "email"},
+            },
+        },
+        "categories": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+        "language": {"type": "string", "default": "fr"},
+        "status": {"enum": ["published", "draft"], "default": "published"},
+        "published_at": {**_DATE_TIME, "description": "In the future: scheduled."},
+        "updated_at": _DATE_TIME,
+        "image": {
+            "type": ["object", "null"],
+            "required": ["url", "type", "length"],
+            "properties": {
+                "url": {"type": "string"},
+                "type": {"type": "string", "pattern": "^image/"},
+                "length": {"type": "integer", "minimum": 0},
+                "alt": {"type": "string"},
+            },
+        },
+        "url": {"type": "string", "readOnly": True},
+    },
+}
+
+
+def document(base_url: str) -> dict[str, Any]:
+    article = {**ARTICLE_INPUT, "additionalProperties": True}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "syndicate API", "version": "1"},
+        "servers": [{"url": base_url + "/api/v1"}],
+        "paths": {
+            "/categories": {"get": {"summary": "List categories", "responses": _ok("List")}},
+            "/articles": {
+                "get": {
+                    "summary": "List articles, newest first (public ones without a token)",
+                    "parameters": [
+                        {"name": n, "in": "query", "schema": s}
+                        for n, s in (
+                            ("category", {"type": "string"}),
+                            ("page", {"type": "integer", "minimum": 1}),
+                            ("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
+                        )
+                    ],
+                    "responses": {**_ok("List"), **_errors(400, 404)},
+                },
+                "post": {
+                    "summary": "Create an article",
+                    **_WRITE,
+                    "requestBody": _body("ArticleInput"),
+                    "responses": {**_ok("Article", "201"), **_errors(400, 401, 409, 413, 415, 422)},
+                },
+            },
+            "/articles/{slug}": {
+                "parameters": [_SLUG],
+                "get": {"summary": "One article", "responses": {**_ok("Article"), **_errors(404)}},
+                "put": {
+                    "summary": "Replace an article",
+                    **_WRITE,
+                    "requestBody": _body("ArticleInput"),
+                    "responses": {**_ok("Article"), **_errors(400, 401, 404, 413, 415, 422)},
+                },
+                "patch": {
+                    "summary": "Change some fields (JSON merge patch; null removes)",
+                    **_WRITE,
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/merge-patch+json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {**_ok("Article"), **_errors(400, 401, 404, 413, 415, 422)},
+                },
+                "delete": {
+                    "summary": "Delete an article",
+                    **_WRITE,
+                    "responses": {"204": {"description": "Deleted"}, **_errors(401, 404)},
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "ArticleInput": ARTICLE_INPUT,
+                "Article": article,
+                "List": {
+                    "type": "object",
+                    "properties": {
+                        "items": {"type": "array"},
+                        "page": {"type": "integer"},
+                        "per_page": {"type": "integer"},
+                        "total": {"type": "integer"},
+                    },
+                },
+            },
+            "responses": {
+                "Problem": {
+                    "description": "An RFC 9457 problem",
+                    "content": {"application/problem+json": {"schema": {"type": "object"}}},
+                }
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return current_app.json.response(document(services().settings.base_url))

@@ -1,0 +1,166 @@
+"""Every setting, declared once: name, type, default and help.
+
+Values come from the defaults, then ``SYNDICATE_<NAME>`` environment variables, then the
+overrides given to ``create_app`` (tests). The README lists every setting; a test checks it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from syndicate.exceptions import ConfigError
+
+ENV_PREFIX = "SYNDICATE_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_ENVS = frozenset({"development", "demo"})
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+def _parse_positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"expected a positive integer, got {raw!r}")
+    return value
+
+
+def _parse_base_url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+        raise ValueError(f"expected an absolute http(s) URL without query, got {raw!r}")
+    return value
+
+
+def _parse_env(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"production", *DEVELOPMENT_ENVS}:
+        raise ValueError(f"expected production, development or demo, got {raw!r}")
+    return value
+
+
+def _setting(default: Any, help: str, parse: Callable[[str], Any] = str, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "parse": parse, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = _setting(
+        "production",
+        "`production`, or `development`/`demo` (allows running without a secret key, says so).",
+        _parse_env,
+    )
+    secret_key: str = _setting(
+        "",
+        "Signs session cookies. Required in production; the app refuses to start without it.",
+        secret=True,
+    )
+    database_url: str = _setting(
+        "",
+        "SQLAlchemy URL of the store; empty means SQLite in `instance/syndicate.sqlite3`. "
+        "PostgreSQL: `postgresql+psycopg://user@host/db`.",
+    )
+    base_url: str = _setting(
+        "http://127.0.0.1:8000",
+        "Public absolute URL of the site: used for article URLs, feed ids and links.",
+        _parse_base_url,
+    )
+    site_name: str = _setting("Syndicate Afrique de l’Ouest", "Site name shown on pages and feeds.")
+    categories_file: str = _setting(
+        str(PROJECT_ROOT / "feeds" / "categories.toml"),
+        "The categories declaration (TOML), validated at start.",
+    )
+    instance_path: str = _setting(
+        str(PROJECT_ROOT / "instance"), "Folder for the SQLite store and local state."
+    )
+    max_body_bytes: int = _setting(
+        1_048_576, "Largest accepted API request body, in bytes (larger: 413).", _parse_positive_int
+    )
+    page_size: int = _setting(
+        20, "Articles per page on HTML pages and default API page size.", _parse_positive_int
+    )
+    feed_size: int = _setting(50, "Entries per feed page.", _parse_positive_int)
+    feed_max_age: int = _setting(
+        300, "`Cache-Control: max-age` of feeds and public JSON, in seconds.", _parse_positive_int
+    )
+    websub_hub: str = _setting("", "WebSub hub URL to advertise and ping after each change.")
+    allow_private_sources: bool = _setting(
+        False,
+        "Allow partner sources on private/loopback addresses (tests and the demo only).",
+        _parse_bool,
+    )
+
+    @property
+    def is_development(self) -> bool:
+        return self.env in DEVELOPMENT_ENVS
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.instance_path) / 'syndicate.sqlite3'}"
+
+
+def setting_fields() -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(Settings)
+
+
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from defaults, then the environment, then ``overrides``."""
+    environ = os.environ if environ is None else environ
+    known = {f.name: f for f in setting_fields()}
+    values: dict[str, Any] = {}
+    for name, spec in known.items():
+        raw = environ.get(env_name(name))
+        if raw is None:
+            continue
+        try:
+            values[name] = spec.metadata["parse"](raw)
+        except ValueError as exc:
+            raise ConfigError(f"{env_name(name)}: {exc}") from exc
+    for name, value in (overrides or {}).items():
+        if name not in known:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = value
+    return Settings(**values)
+
+
+def ensure_secret_key(settings: Settings) -> tuple[Settings, str | None]:
+    """Refuse production without a secret; in development, use a key kept in the instance folder.
+
+    Returns the settings to use and a warning to show, if any.
+    """
+    if settings.secret_key:
+        return settings, None
+    if not settings.is_development:
+        raise ConfigError(
+            f"{env_name('secret_key')} is not set: refusing to start in production "
+            f"(set it, or set {env_name('env')}=development for a local run)"
+        )
+    key_file = Path(settings.instance_path) / "dev-secret-key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+    warning = (
+        f"development mode ({settings.env}): using the local secret key in {key_file}; "
+        "never run this way in production"
+    )
+    return dataclasses.replace(settings, secret_key=key_file.read_text(encoding="utf-8")), warning

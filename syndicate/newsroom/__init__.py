@@ -1,0 +1,1 @@
+"""The newsroom's side: validating, storing and listing our own articles."""

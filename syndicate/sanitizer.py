@@ -1,0 +1,68 @@
+"""HTML allow-list for every fragment we store: the newsroom's and, later, partners'.
+
+Built on nh3 (ammonia): anything not listed here is dropped, ``script``/``style`` with their
+content. Relative URLs are resolved against the fragment's base so feeds carry absolute URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s",
+        "small", "sub", "sup", "mark", "abbr", "cite", "q", "blockquote", "code", "pre",
+        "ul", "ol", "li", "dl", "dt", "dd", "a", "img", "figure", "figcaption",
+        "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "span", "time",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "hreflang"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
+    "th": {"colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan"},
+    "time": {"datetime"},
+    "ol": {"start"},
+}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+# Characters XML 1.0 forbids: they would make every feed carrying them invalid.
+_XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def strip_xml_invalid(text: str) -> str:
+    return _XML_INVALID_RE.sub("", text)
+
+
+def has_xml_invalid(text: str) -> bool:
+    return _XML_INVALID_RE.search(text) is not None
+
+
+def sanitize_html(fragment: str, base_url: str) -> str:
+    """The fragment reduced to the allow-list, URLs made absolute against ``base_url``."""
+
+    def absolutize(tag: str, attribute: str, value: str) -> str | None:
+        if attribute not in _URL_ATTRIBUTES:
+            return value
+        resolved = urljoin(base_url, value.strip())
+        scheme = urlsplit(resolved).scheme.lower()
+        if scheme not in URL_SCHEMES or (tag == "img" and scheme == "mailto"):
+            return None
+        return resolved
+
+    cleaned = nh3.clean(
+        strip_xml_invalid(fragment),
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        attribute_filter=absolutize,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+    return cleaned.strip()

@@ -1,0 +1,27 @@
+"""``/healthz``: is the store reachable and migrated."""
+
+from __future__ import annotations
+
+from flask import Response, current_app
+
+from syndicate.services import services
+from syndicate.store.db import StoreUnavailable
+from syndicate.web import bp
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    svc = services()
+    try:
+        store = svc.store.check()
+    except StoreUnavailable as exc:
+        body = {"status": "error", "store": {"status": "unreachable", "error": str(exc)}}
+        response = current_app.json.response(body)
+        response.status_code = 503
+    else:
+        migrated = store["revision"] == store["head"]
+        store["status"] = "ok" if migrated else "needs migration (run `syndicate db upgrade`)"
+        response = current_app.json.response({"status": "ok" if migrated else "error", "store": store})
+        response.status_code = 200 if migrated else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
