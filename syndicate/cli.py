@@ -12,7 +12,7 @@ from typing import IO, Any, ParamSpec, TypeVar
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from syndicate import demo
 from syndicate.exceptions import ConfigError, InvalidInput, SyndicateError
@@ -54,7 +54,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 # db ----------------------------------------------------------------------------------------
 
-db = click.Group("db", help="The store's schema.")
+db = AppGroup("db", help="The store's schema.")
 
 
 @db.command("upgrade")
@@ -68,7 +68,7 @@ def db_upgrade() -> None:
 
 # demo --------------------------------------------------------------------------------------
 
-demo_group = click.Group("demo", help="Demo content.")
+demo_group = AppGroup("demo", help="Demo content.")
 
 
 def _report(report: ImportReport) -> str:
@@ -84,7 +84,7 @@ def demo_load() -> None:
 
 # articles ----------------------------------------------------------------------------------
 
-articles = click.Group("articles", help="The newsroom's articles.")
+articles = AppGroup("articles", help="The newsroom's articles.")
 
 
 @articles.command("import")
@@ -124,7 +124,7 @@ def articles_list(category: str | None, limit: int, public: bool) -> None:
 
 # tokens ------------------------------------------------------------------------------------
 
-tokens_group = click.Group("tokens", help="API tokens of the newsroom.")
+tokens_group = AppGroup("tokens", help="API tokens of the newsroom.")
 
 
 @tokens_group.command("create")
@@ -169,6 +169,7 @@ def tokens_revoke(token_id: int) -> None:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 def serve(host: str, port: int) -> None:

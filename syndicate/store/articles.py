@@ -153,13 +153,14 @@ def insert_many(connection: Connection, drafts: Sequence[ArticleDraft], now: dat
     if not drafts:
         return
     connection.execute(insert(articles), [_row_values(draft, now) for draft in drafts])
-    ids = dict(
-        connection.execute(
+    ids: dict[str, int] = {
+        slug: article_id
+        for slug, article_id in connection.execute(
             select(articles.c.slug, articles.c.id).where(
                 articles.c.slug.in_([draft.slug for draft in drafts])
             )
-        ).tuples()
-    )
+        )
+    }
     category_rows = [row for draft in drafts for row in _category_rows(ids[draft.slug], draft)]
     connection.execute(insert(article_categories), category_rows)
     touch_feeds(connection, _affected_feeds(*drafts), now)
