@@ -32,7 +32,10 @@ def problem(
 ) -> Response:
     body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
     response = Response(
-        json.dumps(body, ensure_ascii=False) + "\n", status=status, mimetype="application/problem+json", headers=headers
+        json.dumps(body, ensure_ascii=False) + "\n",
+        status=status,
+        mimetype="application/problem+json",
+        headers=headers,
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -62,21 +65,20 @@ def handle_http(exc: HTTPException) -> Response:
 
 
 def handle_syndicate(exc: SyndicateError) -> Response:
-    for kind, (status, type_, title) in PROBLEM_TYPES.items():
-        if isinstance(exc, kind):
-            break
-    else:
+    known = next((v for kind, v in PROBLEM_TYPES.items() if isinstance(exc, kind)), None)
+    if known is None:
         log.exception("unexpected error")
         return handle_http(InternalServerError())
-    if isinstance(exc, InvalidInput) and _wants_problem():
+    status, type_, title = known
+    if not _wants_problem():
+        return _render(status, title, str(exc))
+    if isinstance(exc, InvalidInput):
         fields = [
             {"field": name, "detail": reason, "pointer": "/" + name.replace(".", "/")}
             for name, reason in exc.errors.items()
         ]
         return problem(status, title, str(exc), type_, errors=fields)
-    if _wants_problem():
-        return problem(status, title, str(exc), type_)
-    return _render(status, title, str(exc))
+    return problem(status, title, str(exc), type_)
 
 
 def handle_unexpected(exc: Exception) -> Response:

@@ -33,7 +33,9 @@ def post(client: FlaskClient, auth: dict[str, str], **changes: Any) -> Any:
     return client.post("/api/v1/articles", json=article_body(**changes), headers=auth)
 
 
-def test_create_returns_the_article_in_the_spec_shape(client: FlaskClient, auth: dict[str, str]) -> None:
+def test_create_returns_the_article_in_the_spec_shape(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
     response = post(client, auth)
     assert response.status_code == 201
     body = response.get_json()
@@ -68,7 +70,9 @@ def test_html_is_sanitised_before_it_is_stored(client: FlaskClient, auth: dict[s
     assert "Texte" in stored
 
 
-def test_slug_is_made_from_the_title_and_kept_unique(client: FlaskClient, auth: dict[str, str]) -> None:
+def test_slug_is_made_from_the_title_and_kept_unique(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
     first = post(client, auth, slug=None, title="Côte d’Ivoire : la récolte de cacao")
     second = post(client, auth, slug=None, title="Côte d’Ivoire : la récolte de cacao")
     assert first.get_json()["slug"] == "cote-d-ivoire-la-recolte-de-cacao"
@@ -111,7 +115,10 @@ def test_validation_lists_every_failing_field(client: FlaskClient, auth: dict[st
         ({"language": "français"}, "language"),
         ({"title": "Titre\x00avec un NUL"}, "title"),
         ({"author": {"name": "A", "email": "pas-un-email"}}, "author.email"),
-        ({"image": {"url": "//evil.example/x.jpg", "type": "image/jpeg", "length": 1}}, "image.url"),
+        (
+            {"image": {"url": "//evil.example/x.jpg", "type": "image/jpeg", "length": 1}},
+            "image.url",
+        ),
         ({"image": {"url": "/x.jpg", "type": "image/jpeg", "length": True}}, "image.length"),
     ],
 )
@@ -196,7 +203,9 @@ def test_put_replaces_and_keeps_slug_and_publication(
     assert article["tags"] == [] and article["image"] is None
     assert article["published_at"] == "2026-11-06T09:30:00Z"
     assert article["updated_at"] == "2026-11-29T12:00:00Z"
-    renamed = client.put("/api/v1/articles/aes-bamako", json=article_body(slug="autre"), headers=auth)
+    renamed = client.put(
+        "/api/v1/articles/aes-bamako", json=article_body(slug="autre"), headers=auth
+    )
     assert "slug" in failing_fields(renamed)
 
 
@@ -228,7 +237,9 @@ def test_delete_removes_the_article(client: FlaskClient, auth: dict[str, str]) -
     assert post(client, auth).status_code == 201
 
 
-def test_list_paginates_with_link_headers_and_filters(client: FlaskClient, auth: dict[str, str]) -> None:
+def test_list_paginates_with_link_headers_and_filters(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
     for day in range(1, 8):
         post(
             client,
@@ -246,7 +257,12 @@ def test_list_paginates_with_link_headers_and_filters(client: FlaskClient, auth:
         assert f'page={page}&per_page=3>; rel="{rel}"' in links
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     economy = client.get("/api/v1/articles?category=economie").get_json()
-    assert [a["slug"] for a in economy["items"]] == ["article-7", "article-5", "article-3", "article-1"]
+    assert [a["slug"] for a in economy["items"]] == [
+        "article-7",
+        "article-5",
+        "article-3",
+        "article-1",
+    ]
     problem_of(client.get("/api/v1/articles?category=inconnue"), 404)
     problem_of(client.get("/api/v1/articles?page=9&per_page=3"), 404)
     problem_of(client.get("/api/v1/articles?per_page=0"), 400)

@@ -66,10 +66,14 @@ def test_import_reads_stdin(runner: FlaskCliRunner) -> None:
 def test_import_with_bad_lines_imports_nothing_and_names_each_line(
     runner: FlaskCliRunner, app: Flask
 ) -> None:
-    lines = jsonl(
-        article_body(slug="bon"),
-        article_body(slug="bon-aussi", categories=["inconnue"]),
-    ) + "{pas du json\n" + jsonl(article_body(slug="bon"))
+    lines = (
+        jsonl(
+            article_body(slug="bon"),
+            article_body(slug="bon-aussi", categories=["inconnue"]),
+        )
+        + "{pas du json\n"
+        + jsonl(article_body(slug="bon"))
+    )
     result = runner.invoke(args=["articles", "import", "-"], input=lines)
     assert result.exit_code == 2
     assert "line 2: categories: unknown category 'inconnue'" in result.output
@@ -84,7 +88,9 @@ def test_import_with_bad_lines_imports_nothing_and_names_each_line(
 
 def test_import_refuses_existing_slugs_unless_update(runner: FlaskCliRunner, app: Flask) -> None:
     runner.invoke(args=["articles", "import", "-"], input=jsonl(article_body()))
-    again = runner.invoke(args=["articles", "import", "-"], input=jsonl(article_body(title="Autre")))
+    again = runner.invoke(
+        args=["articles", "import", "-"], input=jsonl(article_body(title="Autre"))
+    )
     assert again.exit_code == 2
     assert "line 1: an article with slug 'aes-bamako' already exists" in again.output
     updated = runner.invoke(

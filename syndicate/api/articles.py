@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, jsonify, request
 
 from syndicate.api import bp
 from syndicate.api.http import (
@@ -21,7 +21,7 @@ from syndicate.urls import article_url
 
 
 def _article_response(article: Article, status: int = 200) -> Response:
-    response = current_app.json.response(article_json(article, services().settings.base_url))
+    response = jsonify(article_json(article, services().settings.base_url))
     response.status_code = status
     return response
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, jsonify
 
 from syndicate.api import bp
 from syndicate.services import services
@@ -23,4 +23,4 @@ def list_categories() -> Response:
         }
         for category in svc.categories.values()
     ]
-    return current_app.json.response({"items": items})
+    return jsonify({"items": items})

@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
-from flask import Response, current_app, g, request
+from flask import Response, g, jsonify, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from syndicate.api import bp
@@ -98,7 +98,7 @@ def token_required(view: Callable[P, R]) -> Callable[P, R | Response]:
 
 def paginated(page: Page[Any], items: list[Any]) -> Response:
     """A list response with RFC 8288 ``Link`` headers and the counts in the body."""
-    response = current_app.json.response(
+    response = jsonify(
         {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
     )
     base = services().settings.base_url + request.path

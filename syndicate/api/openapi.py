@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, jsonify
 
 from syndicate.api import bp
 from syndicate.services import services
 
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-_WRITE = {"security": [{"bearer": []}]}
+_WRITE: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 def _ok(schema: str, status: str = "200") -> dict[str, Any]:
@@ -147,4 +147,4 @@ def document(base_url: str) -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return current_app.json.response(document(services().settings.base_url))
+    return jsonify(document(services().settings.base_url))

@@ -73,14 +73,14 @@ class _Fields:
         if not isinstance(value, str):
             self.fail(name, f"must be a string, not {type(value).__name__}")
             return ""
-        value = " ".join(value.split())
-        if required and not value:
+        text: str = " ".join(value.split())
+        if required and not text:
             self.fail(name, "must not be empty")
-        elif len(value) > limit:
+        elif len(text) > limit:
             self.fail(name, f"must be at most {limit} characters")
-        elif has_xml_invalid(value):
+        elif has_xml_invalid(text):
             self.fail(name, "contains control characters")
-        return value
+        return text
 
 
 def parse_article(
@@ -266,7 +266,8 @@ def _image(fields: _Fields) -> Image | None:
         fields.fail("image", f"unknown field(s): {', '.join(sorted(map(str, extra)))}")
     url = value.get("url")
     if not isinstance(url, str) or not (
-        url.startswith(("http://", "https://")) or (url.startswith("/") and not url.startswith("//"))
+        url.startswith(("http://", "https://"))
+        or (url.startswith("/") and not url.startswith("//"))
     ):
         fields.fail("image.url", "must be an absolute http(s) URL or a path on this site")
         url = ""

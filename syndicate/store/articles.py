@@ -113,18 +113,24 @@ def create(connection: Connection, draft: ArticleDraft, now: datetime) -> Articl
     return get(connection, draft.slug, for_update=False)  # type: ignore[return-value]
 
 
-def replace(connection: Connection, current: Article, draft: ArticleDraft, now: datetime) -> Article:
+def replace(
+    connection: Connection, current: Article, draft: ArticleDraft, now: datetime
+) -> Article:
     connection.execute(
         update(articles).where(articles.c.id == current.id).values(_row_values(draft, now))
     )
-    connection.execute(delete(article_categories).where(article_categories.c.article_id == current.id))
+    connection.execute(
+        delete(article_categories).where(article_categories.c.article_id == current.id)
+    )
     connection.execute(insert(article_categories), _category_rows(current.id, draft))
     touch_feeds(connection, _affected_feeds(current, draft), now)
     return get(connection, draft.slug)  # type: ignore[return-value]
 
 
 def remove(connection: Connection, current: Article, now: datetime) -> None:
-    connection.execute(delete(article_categories).where(article_categories.c.article_id == current.id))
+    connection.execute(
+        delete(article_categories).where(article_categories.c.article_id == current.id)
+    )
     connection.execute(delete(articles).where(articles.c.id == current.id))
     touch_feeds(connection, _affected_feeds(current), now)
 
@@ -153,14 +159,9 @@ def insert_many(connection: Connection, drafts: Sequence[ArticleDraft], now: dat
     if not drafts:
         return
     connection.execute(insert(articles), [_row_values(draft, now) for draft in drafts])
-    ids: dict[str, int] = {
-        slug: article_id
-        for slug, article_id in connection.execute(
-            select(articles.c.slug, articles.c.id).where(
-                articles.c.slug.in_([draft.slug for draft in drafts])
-            )
-        )
-    }
+    slugs = [draft.slug for draft in drafts]
+    query = select(articles.c.slug, articles.c.id).where(articles.c.slug.in_(slugs))
+    ids: dict[str, int] = dict(connection.execute(query).all())
     category_rows = [row for draft in drafts for row in _category_rows(ids[draft.slug], draft)]
     connection.execute(insert(article_categories), category_rows)
     touch_feeds(connection, _affected_feeds(*drafts), now)
@@ -191,7 +192,9 @@ def count(connection: Connection, category: str | None, now: datetime | None) ->
     else:
         ac = article_categories
         query = select(func.count()).select_from(ac)
-        query = query.where(ac.c.category == category, _visible(ac.c.status, ac.c.published_at, now))
+        query = query.where(
+            ac.c.category == category, _visible(ac.c.status, ac.c.published_at, now)
+        )
     return int(connection.execute(query).scalar_one())
 
 

@@ -87,6 +87,9 @@ class Store:
     def upgrade(self, revision: str = "head") -> None:
         command.upgrade(self.alembic_config(), revision)
 
+    def downgrade(self, revision: str) -> None:
+        command.downgrade(self.alembic_config(), revision)
+
     def current_revision(self) -> str | None:
         with self.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

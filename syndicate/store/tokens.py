@@ -15,7 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from syndicate.store.schema import api_tokens
 
-TOKEN_PREFIX = "syn_"
+TOKEN_PREFIX = "syn_"  # noqa: S105 (a marker, not a secret)
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,7 @@ def verify(connection: Connection, secret: str, now: datetime) -> ApiToken | Non
     ).first()
     if row is None:
         return None
-    connection.execute(
-        update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now)
-    )
+    connection.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now))
     return ApiToken(row.id, row.name, row.created_at, now, None)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, jsonify
 
 from syndicate.services import services
 from syndicate.store.db import StoreUnavailable
@@ -16,12 +16,12 @@ def healthz() -> Response:
         store = svc.store.check()
     except StoreUnavailable as exc:
         body = {"status": "error", "store": {"status": "unreachable", "error": str(exc)}}
-        response = current_app.json.response(body)
+        response = jsonify(body)
         response.status_code = 503
     else:
         migrated = store["revision"] == store["head"]
         store["status"] = "ok" if migrated else "needs migration (run `syndicate db upgrade`)"
-        response = current_app.json.response({"status": "ok" if migrated else "error", "store": store})
+        response = jsonify({"status": "ok" if migrated else "error", "store": store})
         response.status_code = 200 if migrated else 503
     response.headers["Cache-Control"] = "no-store"
     return response

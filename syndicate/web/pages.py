@@ -54,7 +54,8 @@ def _render(template: str, **context: Any) -> Response:
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 def _page_number() -> int:
