@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from syndicate.exceptions import Conflict, InvalidInput, NotFound
 from syndicate.newsroom.shapes import writable_json
 from syndicate.newsroom.validate import parse_article
@@ -95,11 +97,11 @@ class Newsroom:
         self._notify(article)
         return article
 
-    def _free_slug(self, connection: Any, wanted: str) -> str:
-        taken = article_store.existing_slugs(
-            connection, [wanted, *(f"{wanted}-{n}" for n in range(2, 100))]
-        )
-        for candidate in [wanted, *(f"{wanted}-{n}" for n in range(2, 100))]:
+    def _free_slug(self, connection: Connection, wanted: str) -> str:
+        """``wanted``, or ``wanted-2``, ``wanted-3``... whichever is free first."""
+        candidates = [wanted, *(f"{wanted}-{n}" for n in range(2, 100))]
+        taken = article_store.existing_slugs(connection, candidates)
+        for candidate in candidates:
             if candidate not in taken:
                 return candidate
         raise Conflict(f"too many articles with slug {wanted!r}; give a slug explicitly")

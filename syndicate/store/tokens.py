@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
 from syndicate.store.schema import api_tokens
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKEN_PREFIX = "syn_"  # noqa: S105 (a marker, not a secret)
 
 
