@@ -51,6 +51,26 @@ def _parse_env(raw: str) -> str:
     return value
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(raw: str) -> int:
+    """Seconds from ``90``, ``90s``, ``30m``, ``2h`` or ``1d`` (a positive whole number)."""
+    text = raw.strip().lower()
+    unit = _DURATION_UNITS.get(text[-1:], 0)
+    number = text[:-1] if unit else text
+    if not number.isdigit() or int(number) < 1:
+        raise ValueError(f"expected a duration like 90s, 30m, 2h or 1d, got {raw!r}")
+    return int(number) * (unit or 1)
+
+
+def _parse_positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
 def _setting(default: Any, help: str, parse: Callable[[str], Any] = str, secret: bool = False) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse, "secret": secret})
 
@@ -100,6 +120,68 @@ class Settings:
         False,
         "Allow partner sources on private/loopback addresses (tests and the demo only).",
         _parse_bool,
+    )
+    sources_file: str = _setting(
+        str(PROJECT_ROOT / "feeds" / "sources.opml"),
+        "The declarative list of partner sources (OPML 2.0), applied when the scheduler starts "
+        "and by `syndicate sources import`.",
+    )
+    fetch_interval: int = _setting(
+        1800, "Default polling interval of a source (`90s`, `30m`, `2h`, `1d`).", parse_duration
+    )
+    fetch_min_interval: int = _setting(
+        300, "Shortest polling interval an operator may set for a source.", parse_duration
+    )
+    fetch_max_interval: int = _setting(
+        86400, "Longest wait between two polls, whatever ttl, max-age or backoff ask.", parse_duration
+    )
+    fetch_failure_threshold: int = _setting(
+        10, "Consecutive failures after which a source is paused (its reason shown).",
+        _parse_positive_int,
+    )
+    fetch_connect_timeout: float = _setting(
+        10.0, "Seconds to connect to a partner.", _parse_positive_float
+    )
+    fetch_read_timeout: float = _setting(
+        30.0, "Seconds to wait for each read from a partner.", _parse_positive_float
+    )
+    fetch_deadline: float = _setting(
+        60.0, "Total seconds one fetch may take, redirects and body included.", _parse_positive_float
+    )
+    fetch_max_bytes: int = _setting(
+        10 * 1024 * 1024, "Largest feed body accepted, counted after decompression.",
+        _parse_positive_int,
+    )
+    fetch_max_redirects: int = _setting(5, "Redirects followed per fetch.", int)
+    fetch_max_entries: int = _setting(
+        500, "Entries read from one feed document (the first ones, newest by convention).",
+        _parse_positive_int,
+    )
+    fetch_concurrency: int = _setting(
+        8, "Sources fetched at once during a pass.", _parse_positive_int
+    )
+    fetch_per_host: int = _setting(
+        2, "Requests at once to one partner host.", _parse_positive_int
+    )
+    fetch_user_agent: str = _setting(
+        "", "User-Agent sent to partners; empty: `syndicate/<version> (+<base URL>)`."
+    )
+    fetch_log_size: int = _setting(
+        50, "Fetch attempts kept per source in the fetch log.", _parse_positive_int
+    )
+    story_retention_days: int = _setting(
+        90, "Partner stories older than this many days are pruned.", _parse_positive_int
+    )
+    story_update_cap: int = _setting(
+        5, "Updates of one partner story accepted per day (more edits wait for the next day).",
+        _parse_positive_int,
+    )
+    scheduler_tick: int = _setting(
+        30, "Seconds between two looks for due sources by the scheduler.", parse_duration
+    )
+    scheduler_lease: int = _setting(
+        90, "Seconds a scheduler's lock lasts without a heartbeat before a standby takes over.",
+        parse_duration,
     )
 
     @property

@@ -28,3 +28,19 @@ class NotFound(SyndicateError):
 
 class Conflict(SyndicateError):
     """The write would break a uniqueness rule (duplicate slug, URL...)."""
+
+
+class FetchError(SyndicateError):
+    """A partner's feed could not be fetched: network, refused address, limits, redirects.
+
+    ``status`` is the HTTP status when one came; ``kind`` is a short word for logs and metrics.
+    """
+
+    def __init__(self, message: str, *, kind: str = "network", status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+class FeedError(SyndicateError):
+    """Fetched bytes are not a usable feed (not a feed, empty, truncated, garbage)."""

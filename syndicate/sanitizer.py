@@ -6,6 +6,7 @@ content. Relative URLs are resolved against the fragment's base so feeds carry a
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -66,3 +67,15 @@ def sanitize_html(fragment: str, base_url: str) -> str:
         strip_comments=True,
     )
     return cleaned.strip()
+
+
+_SPACES_RE = re.compile(r"\s+")
+
+
+def plain_text(fragment: str, *, is_html: bool = True) -> str:
+    """Plain text of a fragment: markup (and script/style content) dropped, entities decoded,
+    whitespace collapsed. For titles and names, which are escaped wherever they are shown."""
+    text = strip_xml_invalid(fragment)
+    if is_html:
+        text = html.unescape(nh3.clean(text, tags=set(), attributes={}, strip_comments=True))
+    return _SPACES_RE.sub(" ", text).strip()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app
 
+from syndicate.aggregate.service import Aggregator
 from syndicate.config import Settings
 from syndicate.newsroom.service import Newsroom
 from syndicate.store import Store
@@ -27,12 +28,14 @@ class Services:
     categories: Mapping[str, Category]
     clock: Clock
     newsroom: Newsroom
+    aggregator: Aggregator
 
     @classmethod
     def build(cls, settings: Settings, categories: Mapping[str, Category], clock: Clock) -> Services:
         store = Store(settings.resolved_database_url)
         newsroom = Newsroom(store, categories, settings.base_url, clock)
-        return cls(settings, store, categories, clock, newsroom)
+        aggregator = Aggregator(store, settings, categories, clock)
+        return cls(settings, store, categories, clock, newsroom, aggregator)
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = self

@@ -79,3 +79,87 @@ class Page(Generic[T]):
     @property
     def last_page(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A partner source's polling state (what the scheduler knows and operators see)."""
+
+    last_fetched_at: datetime | None = None
+    last_status: int | None = None
+    """HTTP status of the last response; ``None`` when none came (network error, refused)."""
+    last_outcome: str | None = None
+    """``fetched``, ``not_modified``, ``unchanged``, ``failed``, ``gone``, ``delayed``."""
+    last_error: str | None = None
+    next_fetch_at: datetime | None = None
+    error_count: int = 0
+    paused_reason: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    min_interval: int = 0
+    """Seconds the partner asks us to wait at least (``ttl``, ``max-age``, ``sy:updatePeriod``)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A partner's feed URL mapped to one of our categories."""
+
+    id: int
+    url: str
+    name: str
+    category: str
+    interval: int
+    """Seconds between polls, as the operator set it."""
+    enabled: bool
+    origin: str
+    """Where it was declared: ``cli``, ``api`` or ``opml``."""
+    created_at: datetime
+    state: SourceState
+    site_url: str | None = None
+    story_count: int = 0
+
+
+@dataclass(frozen=True)
+class StoryDraft:
+    """One partner entry, sanitised and ready to store."""
+
+    guid: str
+    url: str | None
+    title: str
+    summary_html: str
+    content_html: str
+    author: str | None
+    published_at: datetime
+    updated_at: datetime
+    image: Image | None
+    rights: str | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class Story(StoryDraft):
+    id: int
+    source_id: int
+    first_seen_at: datetime
+    modified_at: datetime
+    """When the stored row last changed."""
+    duplicate_of: int | None = None
+    """Another partner's story with the same link, seen first."""
+
+
+@dataclass(frozen=True)
+class FetchAttempt:
+    """One line of a source's fetch log."""
+
+    id: int
+    source_id: int
+    started_at: datetime
+    url: str
+    status: int | None
+    outcome: str
+    duration_ms: int
+    bytes: int
+    new: int
+    updated: int
+    error: str | None

@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 
@@ -116,4 +119,123 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
     Column("revoked_at", UTCDateTime),
+)
+
+
+# Partner sources and their polling state (aggregate/). ``url`` is the feed URL as fetched.
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("interval", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("site_url", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("last_fetched_at", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_outcome", String(20)),
+    Column("last_error", Text),
+    Column("next_fetch_at", UTCDateTime),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("paused_reason", Text),
+    Column("min_interval", Integer, nullable=False, default=0),
+    Index(None, "enabled", "next_fetch_at"),
+)
+
+# Partner stories, sanitised. ``dedup_key`` is unique within a source (guid, else link, else
+# content); ``link_key`` finds the same story published by several partners.
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "source_id",
+        Integer,
+        ForeignKey("sources.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("dedup_key", String(64), nullable=False),
+    Column("guid", Text, nullable=False),
+    Column("url", Text),
+    Column("link_key", String(64)),
+    Column("title", Text, nullable=False),
+    Column("summary_html", Text, nullable=False),
+    Column("content_html", Text, nullable=False),
+    Column("author", Text),
+    Column("language", String(35)),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Column("image_url", Text),
+    Column("image_type", String(100)),
+    Column("image_length", Integer),
+    Column("rights", Text),
+    Column("content_hash", String(64), nullable=False),
+    Column("update_count", Integer, nullable=False),
+    Column("update_window_at", UTCDateTime, nullable=False),
+    Column("duplicate_of", Integer, ForeignKey("stories.id", ondelete="SET NULL")),
+    UniqueConstraint("source_id", "dedup_key"),
+    Index(None, "source_id", "published_at"),
+    Index(None, "published_at", "id"),
+    Index(None, "link_key"),
+)
+
+# The last attempts per source (the operators' console shows them), newest by ``id``.
+fetch_log = Table(
+    "fetch_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "source_id",
+        Integer,
+        ForeignKey("sources.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("status", Integer),
+    Column("outcome", String(20), nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("new", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("error", Text),
+    Index(None, "source_id", "id"),
+)
+
+# Partner hosts that asked us to wait (429/503 with Retry-After): every source on them waits.
+host_holds = Table(
+    "host_holds",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("until", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+# Counters behind /metrics, shared by every process (scheduler, CLI, web workers).
+fetch_stats = Table(
+    "fetch_stats",
+    metadata,
+    Column("metric", String(60), primary_key=True),
+    Column("labels", String(120), primary_key=True),
+    Column("value", Float, nullable=False),
+)
+
+# The scheduler's lock (a lease row; on PostgreSQL an advisory lock too) and its heartbeat.
+scheduler_lock = Table(
+    "scheduler_lock",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )
