@@ -27,7 +27,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         log.warning(warning)
     categories = load_categories(settings.categories_file)
 
-    app = Flask(__name__, instance_path=settings.instance_path)
+    # No app-level static route: it would shadow the web blueprint's ``/static`` (site.css,
+    # the feeds' XSLT and icons).
+    app = Flask(__name__, instance_path=settings.instance_path, static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -40,12 +42,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     Services.build(settings, categories, clock).init_app(app)
 
-    from syndicate import cli, errors
+    from syndicate import cli, errors, publish
     from syndicate.api import bp as api_bp
     from syndicate.web import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    publish.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

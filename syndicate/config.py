@@ -115,6 +115,11 @@ class Settings:
     feed_max_age: int = _setting(
         300, "`Cache-Control: max-age` of feeds and public JSON, in seconds.", _parse_positive_int
     )
+    feed_max_pages: int = _setting(
+        100,
+        "Pages a feed offers through `?page=N` (older articles stay in the API and on the site).",
+        _parse_positive_int,
+    )
     websub_hub: str = _setting("", "WebSub hub URL to advertise and ping after each change.")
     allow_private_sources: bool = _setting(
         False,

@@ -1,0 +1,95 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1) from a ``FeedDocument``.
+
+RFC 5005 paging has one field here: ``next_url``. Categories become ``tags`` (their labels) with
+the article's own tags; the image is both ``image`` and an attachment with its type and size.
+A partner's story credits its source in ``_syndicate.source`` (extensions start with ``_``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from syndicate.publish.model import FeedDocument, Item
+
+VERSION = "https://jsonfeed.org/version/1.1"
+CONTENT_TYPE = "application/feed+json"
+
+
+def rfc3339(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def render_json(document: FeedDocument) -> bytes:
+    feed: dict[str, Any] = {
+        "version": VERSION,
+        "title": document.title,
+        "home_page_url": document.home_url,
+        "feed_url": document.self_url,
+        "description": document.subtitle,
+    }
+    if document.user_comment:
+        feed["user_comment"] = document.user_comment
+    if document.paging.next:
+        feed["next_url"] = document.paging.next
+    if document.icon:
+        feed["icon"] = document.icon
+        feed["favicon"] = document.icon
+    feed["authors"] = [_person(document.author.name, document.author.url)]
+    feed["language"] = document.language
+    if document.hub:
+        feed["hubs"] = [{"type": "WebSub", "url": document.hub}]
+    feed["items"] = [_item(item) for item in document.items]
+    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def _person(name: str, url: str | None) -> dict[str, str]:
+    person = {"name": name}
+    if url:
+        person["url"] = url
+    return person
+
+
+def _item(item: Item) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": item.id, "url": item.url, "title": item.title}
+    if item.content_html:
+        entry["content_html"] = item.content_html
+    else:
+        entry["content_text"] = item.summary
+    if item.summary:
+        entry["summary"] = item.summary
+    if item.image:
+        entry["image"] = item.image.url
+    entry["date_published"] = rfc3339(item.published)
+    entry["date_modified"] = rfc3339(item.updated)
+    if item.author:
+        entry["authors"] = [_person(item.author.name, item.author.url)]
+    tags = [term.label or term.term for term in item.categories]
+    tags += [tag for tag in item.tags if tag not in tags]
+    if tags:
+        entry["tags"] = tags
+    if item.language:
+        entry["language"] = item.language
+    if item.image:
+        attachment: dict[str, Any] = {
+            "url": item.image.url,
+            "mime_type": item.image.type,
+            "size_in_bytes": item.image.length,
+        }
+        if item.image.description:
+            attachment["title"] = item.image.description
+        entry["attachments"] = [attachment]
+    if item.source or item.rights:
+        extension: dict[str, Any] = {}
+        if item.source:
+            extension["source"] = {"name": item.source.name, "feed_url": item.source.feed_url}
+            if item.source.site_url:
+                extension["source"]["home_page_url"] = item.source.site_url
+        if item.rights:
+            extension["rights"] = item.rights
+        entry["_syndicate"] = extension
+    return entry
