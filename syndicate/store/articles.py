@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, Select, and_, delete, func, insert, select, true, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from syndicate.exceptions import Conflict
@@ -14,6 +31,7 @@ from syndicate.store.schema import article_categories, articles, feed_changes
 from syndicate.types import Article, ArticleDraft, Author, Image, Page, Status
 
 ALL_FEED = "all"
+_T = TypeVar("_T")
 
 
 def _row_values(draft: ArticleDraft, now: datetime) -> dict[str, Any]:
@@ -38,32 +56,125 @@ def _row_values(draft: ArticleDraft, now: datetime) -> dict[str, Any]:
     }
 
 
-def _from_row(row: Row[Any]) -> Article:
-    m = row._mapping
+# Reading articles is the hot path of every feed and page, so rows are converted here in one
+# step rather than value by value through SQLAlchemy's type processors: the JSON and time
+# columns come back as the driver gives them (SQLite: text; PostgreSQL: lists and naive
+# datetimes) and ``_from_row`` turns them into the same values the column types would.
+# ``bench/store_bench.py`` measures this against the raw drivers.
+_DRIVER_VALUE = {"categories", "tags", "published_at", "updated_at", "modified_at"}
+_COLUMNS = [
+    type_coerce(column, String).label(column.name) if column.name in _DRIVER_VALUE else column
+    for column in (
+        articles.c.id,
+        articles.c.slug,
+        articles.c.title,
+        articles.c.summary,
+        articles.c.content_html,
+        articles.c.author_name,
+        articles.c.author_email,
+        articles.c.categories,
+        articles.c.tags,
+        articles.c.language,
+        articles.c.status,
+        articles.c.published_at,
+        articles.c.updated_at,
+        articles.c.modified_at,
+        articles.c.image_url,
+        articles.c.image_type,
+        articles.c.image_length,
+        articles.c.image_alt,
+    )
+]
+_STATUSES = {status.value: status for status in Status}
+
+
+def _utc(value: Any) -> datetime:
+    """A stored time (naive UTC) as an aware datetime, as ``UTCDateTime`` returns it.
+
+    ``datetime.replace(tzinfo=...)`` costs a microsecond on Python 3.11; these do not.
+    """
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    return datetime.combine(value.date(), value.time(), UTC)
+
+
+@lru_cache(maxsize=4096)
+def _decoded(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A JSON list column: SQLite returns its text, PostgreSQL the decoded list."""
+    return _decoded(value) if isinstance(value, str) else tuple(value)
+
+
+@lru_cache(maxsize=1024)
+def _author(name: str, email: str | None) -> Author:
+    return Author(name, email)
+
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__: about 2 µs for an
+# Article, more than the rest of its row's conversion. Rows were validated when written, so
+# Article and Image are made by filling the new instance's __dict__ in field order, which gives
+# the same object (equality, hash, repr), as long as the class stays a plain dataclass with
+# exactly the fields named here; otherwise its constructor runs.
+_FIELDS: dict[type, tuple[str, ...]] = {
+    Article: (
+        "slug", "title", "summary", "content_html", "author", "categories", "tags",
+        "language", "published_at", "updated_at", "image", "status", "id", "modified_at",
+    ),
+    Image: ("url", "type", "length", "alt"),
+}  # fmt: skip
+_FILLABLE = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) == names
+    and not hasattr(cls, "__post_init__")
+    and "__slots__" not in vars(cls)
+    for cls, names in _FIELDS.items()
+}
+_new_instance = object.__new__
+_set_attribute = object.__setattr__
+
+
+def _filled(cls: type[_T], values: dict[str, Any]) -> _T:
+    """``cls(**values)`` for a frozen dataclass, without its per-field __setattr__ cost."""
+    if not _FILLABLE[cls]:
+        return cls(**values)
+    instance: _T = _new_instance(cls)
+    _set_attribute(instance, "__dict__", values)
+    return instance
+
+
+def _from_row(row: Sequence[Any]) -> Article:
+    (
+        id_, slug, title, summary, content_html, author_name, author_email, categories, tags,
+        language, status, published_at, updated_at, modified_at,
+        image_url, image_type, image_length, image_alt,
+    ) = row  # fmt: skip
+    published = _utc(published_at)
     image = None
-    if m["image_url"]:
-        image = Image(
-            url=m["image_url"],
-            type=m["image_type"],
-            length=m["image_length"],
-            alt=m["image_alt"] or "",
+    if image_url:
+        image = _filled(
+            Image,
+            {"url": image_url, "type": image_type, "length": image_length, "alt": image_alt or ""},
         )
-    author = Author(m["author_name"], m["author_email"]) if m["author_name"] else None
-    return Article(
-        id=m["id"],
-        slug=m["slug"],
-        title=m["title"],
-        summary=m["summary"],
-        content_html=m["content_html"],
-        author=author,
-        categories=tuple(m["categories"]),
-        tags=tuple(m["tags"]),
-        language=m["language"],
-        status=Status(m["status"]),
-        published_at=m["published_at"],
-        updated_at=m["updated_at"],
-        modified_at=m["modified_at"],
-        image=image,
+    return _filled(
+        Article,
+        {
+            "slug": slug,
+            "title": title,
+            "summary": summary,
+            "content_html": content_html,
+            "author": _author(author_name, author_email) if author_name else None,
+            "categories": _strings(categories),
+            "tags": _strings(tags),
+            "language": language,
+            "published_at": published,
+            "updated_at": published if updated_at == published_at else _utc(updated_at),
+            "image": image,
+            "status": _STATUSES[status],
+            "id": id_,
+            "modified_at": _utc(modified_at),
+        },
     )
 
 
@@ -136,7 +247,7 @@ def remove(connection: Connection, current: Article, now: datetime) -> None:
 
 
 def get(connection: Connection, slug: str, for_update: bool = False) -> Article | None:
-    query = select(articles).where(articles.c.slug == slug)
+    query = select(*_COLUMNS).where(articles.c.slug == slug)
     if for_update and connection.dialect.name != "sqlite":
         query = query.with_for_update()
     row = connection.execute(query).first()
@@ -167,22 +278,40 @@ def insert_many(connection: Connection, drafts: Sequence[ArticleDraft], now: dat
     touch_feeds(connection, _affected_feeds(*drafts), now)
 
 
-def _visible(status_column: Any, published_column: Any, now: datetime | None) -> Any:
+def _visible(
+    status_column: Any, published_column: Any, now: datetime | BindParameter[datetime] | None
+) -> Any:
     """Public filter; ``now=None`` means every article (drafts and scheduled included)."""
     if now is None:
         return true()
     return and_(status_column == Status.PUBLISHED.value, published_column <= now)
 
 
-def _newest_query(category: str | None, now: datetime | None) -> Select[Any]:
+def _newest_query(
+    category: str | BindParameter[str] | None, now: datetime | BindParameter[datetime] | None
+) -> Select[Any]:
     if category is None:
-        return select(articles).where(_visible(articles.c.status, articles.c.published_at, now))
+        return select(*_COLUMNS).where(_visible(articles.c.status, articles.c.published_at, now))
     ac = article_categories
     return (
-        select(articles)
-        .join(ac, ac.c.article_id == articles.c.id)
+        select(*_COLUMNS)
+        .join_from(articles, ac, ac.c.article_id == articles.c.id)
         .where(ac.c.category == category, _visible(ac.c.status, ac.c.published_at, now))
     )
+
+
+@cache
+def _newest_statement(by_category: bool, public: bool) -> Select[Any]:
+    """Built once per shape, so each call skips building the query and its cache key."""
+    category = bindparam("category", type_=String) if by_category else None
+    now = bindparam("now", type_=articles.c.published_at.type) if public else None
+    query = _newest_query(category, now)
+    if by_category:
+        ac = article_categories
+        order = (ac.c.published_at.desc(), ac.c.article_id.desc())
+    else:
+        order = (articles.c.published_at.desc(), articles.c.id.desc())
+    return query.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
 
 
 def count(connection: Connection, category: str | None, now: datetime | None) -> int:
@@ -206,13 +335,13 @@ def newest(
     offset: int = 0,
 ) -> list[Article]:
     """Newest first; ``now`` hides drafts and scheduled articles (``None`` shows all)."""
-    query = _newest_query(category, now)
-    if category is None:
-        order = (articles.c.published_at.desc(), articles.c.id.desc())
-    else:
-        ac = article_categories
-        order = (ac.c.published_at.desc(), ac.c.article_id.desc())
-    rows = connection.execute(query.order_by(*order).limit(limit).offset(offset))
+    statement = _newest_statement(category is not None, now is not None)
+    parameters: dict[str, Any] = {"limit": limit, "offset": offset}
+    if category is not None:
+        parameters["category"] = category
+    if now is not None:
+        parameters["now"] = now
+    rows = connection.execute(statement, parameters).all()
     return [_from_row(row) for row in rows]
 
 
