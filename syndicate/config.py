@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,23 @@ def _parse_env(raw: str) -> str:
     if value not in {"production", *DEVELOPMENT_ENVS}:
         raise ValueError(f"expected production, development or demo, got {raw!r}")
     return value
+
+
+_ORIGIN_RE = re.compile(r"^https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?$")
+
+
+def _parse_origins(raw: str) -> tuple[str, ...]:
+    """Comma-separated origins like ``https://partner.example`` (``https://*.example`` allowed)."""
+    origins: list[str] = []
+    for part in raw.split(","):
+        origin = part.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        if not _ORIGIN_RE.fullmatch(origin):
+            raise ValueError(f"expected origins like https://partner.example, got {part.strip()!r}")
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
 
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -121,6 +139,12 @@ class Settings:
         _parse_positive_int,
     )
     websub_hub: str = _setting("", "WebSub hub URL to advertise and ping after each change.")
+    embed_origins: tuple[str, ...] = _setting(
+        (),
+        "Origins allowed to frame `/embed/<category>` (comma-separated, e.g. "
+        "`https://partner.example, https://*.other.example`); empty: every origin.",
+        _parse_origins,
+    )
     allow_private_sources: bool = _setting(
         False,
         "Allow partner sources on private/loopback addresses (tests and the demo only).",

@@ -21,6 +21,8 @@ from syndicate.services import services
 from syndicate.store import Store, tokens
 from syndicate.store.schema import metadata
 
+pytest_plugins = ["tests.browser"]
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "SYNDICATE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
