@@ -290,6 +290,9 @@ def test_frame_caching_like_the_feeds(app: Flask, client: FlaskClient, clock: Fa
     etag = first.headers["ETag"]
     assert re.fullmatch(r'"[0-9a-f]{32}"', etag)  # strong
     assert first.headers["Last-Modified"] == format_datetime(written_at, usegmt=True)
+    assert (
+        first.headers["Last-Modified"] == client.get("/feeds/securite.rss").headers["Last-Modified"]
+    )
     assert first.headers["Cache-Control"] == "public, max-age=300"
     assert "Accept-Encoding" in first.headers["Vary"]
     assert client.get("/embed/securite").headers["ETag"] == etag  # same bytes, same tag

@@ -12,7 +12,7 @@ import base64
 import gzip
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -24,8 +24,10 @@ from flask import Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from syndicate.exceptions import InvalidInput
+from syndicate.publish import publishing
+from syndicate.publish.caching import GZIP_LEVEL, accepts_gzip, http_date, not_modified, strong_etag
 from syndicate.services import services
-from syndicate.store import feed_changes
+from syndicate.store.feeds import EPOCH
 from syndicate.urls import absolute, article_url, category_url
 from syndicate.web import bp
 from syndicate.web.pages import PAGE_CACHE_SECONDS
@@ -36,7 +38,6 @@ MAX_LIMIT = 20
 THEMES = ("light", "dark", "auto")
 SCRIPT_TIMEOUT_MS = 8000
 """How long embed.js waits for our JSON before giving up and leaving the element empty."""
-GZIP_MIN_BYTES = 512
 STYLESHEET = Path(__file__).resolve().parent / "static" / "embed.css"
 FRAME_CSS = "html,body{margin:0;padding:0}body>.sy{min-height:100vh}"
 HOST_CSS = ":host{all:initial!important;display:block!important}"
@@ -154,9 +155,12 @@ def _http_url(url: str | None) -> str | None:
     return url if urlsplit(url).scheme in {"http", "https"} else None
 
 
-def newest_articles(category: str, limit: int) -> tuple[list[EmbedItem], datetime | None]:
-    """Our newest public articles of ``category`` (or ``all``) and the feed's last change."""
+def newest_articles(category: str, limit: int) -> tuple[list[EmbedItem], datetime]:
+    """Our newest public articles of ``category`` (or ``all``) and the feed's last change,
+    read like the feeds read it (a write to the category, or an article becoming visible)."""
     svc = services()
+    probe = publishing().feeds.probe
+    changed = probe.interpret(probe.raw(category, svc.clock())).last_modified
     base = svc.settings.base_url
     listing = svc.newsroom.page(None if category == ALL else category, 1, limit, public_only=True)
     items = [
@@ -170,9 +174,7 @@ def newest_articles(category: str, limit: int) -> tuple[list[EmbedItem], datetim
         )
         for article in listing.items
     ]
-    with svc.store.connect() as connection:
-        changed = feed_changes.changed_at(connection, category)
-    return items, _newest(changed, *(item.changed_at for item in items))
+    return items, changed
 
 
 def _related_finder() -> Any:
@@ -260,28 +262,40 @@ def frame_csp() -> str:
     )
 
 
-def _cached(
-    text: str, mimetype: str, changed: datetime | None, *, csp: str, max_age: int
+def _send(
+    text: str,
+    content_type: str,
+    changed: datetime | None,
+    *,
+    max_age: int,
+    headers: Iterable[tuple[str, str]],
 ) -> Response:
-    """A cacheable response: strong ETag, Last-Modified, 304s, gzip when asked."""
+    """A response cached like the feeds': strong ETag (its own for the gzip variant),
+    Last-Modified when there is one, 304s by the same rules, gzip when asked."""
     body = text.encode("utf-8")
-    etag = hashlib.sha256(body).hexdigest()[:32]
-    response = Response(mimetype=mimetype)
-    if request.accept_encodings["gzip"] and len(body) >= GZIP_MIN_BYTES:
-        body = gzip.compress(body, compresslevel=6, mtime=0)
-        etag += "-gzip"
-        response.content_encoding = "gzip"
-    response.set_data(body)
-    response.vary.add("Accept-Encoding")
-    response.set_etag(etag)
+    etag = strong_etag(body)
+    use_gzip = accepts_gzip(request.headers.get("Accept-Encoding"))
+    if use_gzip:
+        etag = etag[:-1] + '-gzip"'
+    sent = [
+        ("ETag", etag),
+        ("Cache-Control", f"public, max-age={max_age}"),
+        ("Vary", "Accept-Encoding"),
+        ("X-Content-Type-Options", "nosniff"),
+        *headers,
+    ]
     if changed is not None:
-        response.last_modified = changed
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    response.headers["Content-Security-Policy"] = csp
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.make_conditional(request)
-    return response
+        changed = changed.replace(microsecond=0)
+        sent.append(("Last-Modified", http_date(changed)))
+    since = request.headers.get("If-Modified-Since") if changed is not None else None
+    if not_modified(request.headers.get("If-None-Match"), since, etag, changed or EPOCH):
+        response = Response(status=304, headers=sent)
+        del response.headers["Content-Type"]
+        return response
+    if use_gzip:
+        body = gzip.compress(body, GZIP_LEVEL, mtime=0)
+        sent.append(("Content-Encoding", "gzip"))
+    return Response(body, headers=sent, content_type=f"{content_type}; charset=utf-8")
 
 
 def _frame_error(status: int, message: str) -> Response:
@@ -338,7 +352,13 @@ def embed_frame(category: str) -> Response:
         images=options.images,
         error=None,
     )
-    return _cached(html, "text/html", changed, csp=frame_csp(), max_age=svc.settings.feed_max_age)
+    return _send(
+        html,
+        "text/html",
+        changed,
+        max_age=svc.settings.feed_max_age,
+        headers=[("Content-Security-Policy", frame_csp())],
+    )
 
 
 def script_config() -> dict[str, Any]:
@@ -364,16 +384,17 @@ def embed_script() -> Response:
     svc = services()
     rendered = render_template("embed.js", config=script_config())
     script = "\n".join(line.strip() for line in rendered.splitlines() if line.strip()) + "\n"
-    response = _cached(
+    return _send(
         script,
         "text/javascript",
-        None,
-        csp="default-src 'none'; frame-ancestors 'none'",
+        None,  # depends on this release and the settings: the ETag alone says when it changed
         max_age=svc.settings.feed_max_age,
+        headers=[
+            ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+            ("Access-Control-Allow-Origin", "*"),
+            ("Cross-Origin-Resource-Policy", "cross-origin"),
+        ],
     )
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
 
 
 def partners_csp() -> str:
@@ -427,7 +448,13 @@ def embed_partners() -> Response:
         error=error,
     )
     if error is None:
-        return _cached(html, "text/html", None, csp=partners_csp(), max_age=PAGE_CACHE_SECONDS)
+        return _send(
+            html,
+            "text/html",
+            None,
+            max_age=PAGE_CACHE_SECONDS,
+            headers=[("Content-Security-Policy", partners_csp())],
+        )
     response = Response(html, status=400, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = partners_csp()
