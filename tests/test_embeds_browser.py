@@ -54,7 +54,7 @@ class Site:
     def url(self) -> str:
         return self.server.url
 
-    def titles(self, category: str, limit: int) -> list[str]:
+    def titles(self, category: str | None, limit: int) -> list[str]:
         page = services(self.app).newsroom.page(category, 1, limit, public_only=True)
         return [article.title for article in page.items]
 
@@ -178,6 +178,7 @@ def host_page(
 <div id="w-related" data-syndicate="securite" data-related="1" data-theme="auto"></div>
 <div id="w-unknown" data-syndicate="inconnue"></div>
 <script src="{our_url}/embed.js" async></script>
+<script src="{our_url}/embed.js" async></script>
 </body></html>"""
 
 
@@ -300,6 +301,20 @@ def test_partner_page_renders_both_embeds_despite_hostile_css(
         ".filter((n) => !window.hostGlobals.includes(n) && !/^[0-9]+$/.test(n))"  # frames
     )
     assert sorted(added) == ["SyndicateEmbed", "hostGlobals"]
+
+    # The script, included twice, rendered each element once; elements added later on demand.
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('[data-syndicate]')]
+             .map((el) => el.shadowRoot ? el.shadowRoot.querySelectorAll('.sy').length : 0)"""
+    )
+    assert boxes == [1, 1, 1, 0]
+    page.evaluate(
+        """() => { const el = document.createElement('div'); el.id = 'w-later';
+                   el.dataset.syndicate = 'all'; el.dataset.limit = '2';
+                   document.body.append(el); window.SyndicateEmbed.render(); }"""
+    )
+    assert page.locator("#w-later .sy-link").nth(1).text_content() == our_site.titles(None, 2)[1]
+    assert page.locator("#w-later .sy-link").count() == 2
     assert watched.problems() == []
     assert watched.dialogs == []
 
