@@ -21,7 +21,10 @@ install: $(STAMP)
 run: install
 	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate db upgrade
 	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate demo load
-	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate serve --host $(HOST) --port $(PORT)
+	@export SYNDICATE_ENV=$${SYNDICATE_ENV:-development}; \
+	$(BIN)/syndicate scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; \
+	$(BIN)/syndicate serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's chromium (never a browser download of Playwright's own): install
 # it when missing and apt-get can (about 40 s, 113 MB); without it those tests skip, saying why.

@@ -186,7 +186,9 @@ COMMANDS = (db, demo_group, articles, tokens_group, serve)
 
 
 def init_app(app: Flask) -> None:
-    for command in COMMANDS:
+    from syndicate import cli_sources
+
+    for command in (*COMMANDS, *cli_sources.COMMANDS):
         app.cli.add_command(command)
 
 

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 JITTER = 0.1
 """Up to this fraction of the delay is added at random, so sources spread out over time."""
 BACKOFF_CAP_EXPONENT = 8
-_MAX_AGE_RE = re.compile(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_MAX_AGE_RE = re.compile(r"(?:^|[,\s])(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
 def max_age(cache_control: str | None) -> int | None:

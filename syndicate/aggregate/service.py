@@ -457,6 +457,7 @@ class Aggregator:
         ids: Sequence[int] | None = None,
         *,
         progress: Callable[[FetchResult], None] | None = None,
+        planned: Callable[[int], None] | None = None,
     ) -> PassReport:
         """Fetch the given sources, or every source that is due; listeners hear the changes."""
         now = self.clock()
@@ -469,6 +470,8 @@ class Aggregator:
             else:
                 chosen = source_store.due(connection, now, MAX_PASS)
             holds = source_store.host_holds_after(connection, now)
+        if planned:
+            planned(len(chosen))
         held = [s for s in chosen if _host(s.url) in holds]
         ready = _interleave_hosts([s for s in chosen if _host(s.url) not in holds])
         results = [self._defer(s, holds[_host(s.url)]) for s in held]

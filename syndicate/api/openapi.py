@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from syndicate.api import bp
+from syndicate.api.sources_openapi import source_paths, source_schemas
 from syndicate.services import services
 
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -119,12 +120,14 @@ def document(base_url: str) -> dict[str, Any]:
                     "responses": {"204": {"description": "Deleted"}, **_errors(401, 404)},
                 },
             },
+            **source_paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "ArticleInput": ARTICLE_INPUT,
                 "Article": article,
+                **source_schemas(),
                 "List": {
                     "type": "object",
                     "properties": {

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static")
 
-from syndicate.web import embeds, health, pages  # noqa: E402, F401
+from syndicate.web import embeds, health, metrics, pages  # noqa: E402, F401

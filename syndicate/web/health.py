@@ -1,9 +1,10 @@
-"""``/healthz``: is the store reachable and migrated."""
+"""``/healthz``: is the store reachable and migrated; the scheduler's heartbeat."""
 
 from __future__ import annotations
 
 from flask import Response, jsonify
 
+from syndicate.aggregate.scheduler import heartbeat_report
 from syndicate.services import services
 from syndicate.store.db import StoreUnavailable
 from syndicate.web import bp
@@ -21,7 +22,10 @@ def healthz() -> Response:
     else:
         migrated = store["revision"] == store["head"]
         store["status"] = "ok" if migrated else "needs migration (run `syndicate db upgrade`)"
-        response = jsonify({"status": "ok" if migrated else "error", "store": store})
+        body = {"status": "ok" if migrated else "error", "store": store}
+        if migrated:
+            body["scheduler"] = heartbeat_report(svc.store, svc.clock, svc.settings.scheduler_lease)
+        response = jsonify(body)
         response.status_code = 200 if migrated else 503
     response.headers["Cache-Control"] = "no-store"
     return response
