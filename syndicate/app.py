@@ -42,12 +42,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     Services.build(settings, categories, clock).init_app(app)
 
-    from syndicate import cli, errors, publish
+    from syndicate import admin, cli, errors, publish
     from syndicate.api import bp as api_bp
     from syndicate.web import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    admin.init_app(app)  # the operators' console at /admin
     publish.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from syndicate.aggregate.service import Aggregator
 from syndicate.config import Settings
 from syndicate.newsroom.service import Newsroom
+from syndicate.operators.service import Operators
 from syndicate.store import Store
 from syndicate.types import Category, Clock
 
@@ -29,13 +30,15 @@ class Services:
     clock: Clock
     newsroom: Newsroom
     aggregator: Aggregator
+    operators: Operators
 
     @classmethod
     def build(cls, settings: Settings, categories: Mapping[str, Category], clock: Clock) -> Services:
         store = Store(settings.resolved_database_url)
         newsroom = Newsroom(store, categories, settings.base_url, clock)
         aggregator = Aggregator(store, settings, categories, clock)
-        return cls(settings, store, categories, clock, newsroom, aggregator)
+        operators = Operators(store, clock)
+        return cls(settings, store, categories, clock, newsroom, aggregator, operators)
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = self

@@ -111,6 +111,33 @@ class ImportReport:
         return text + (f", {self.paused} paused (no longer listed)" if self.paused else "")
 
 
+@dataclass(frozen=True)
+class Preview:
+    """What adding a URL would add, checked and read but not saved (the console shows it)."""
+
+    url: str
+    """The feed URL to store (the autodiscovered one for a web page)."""
+    discovered_from: str | None
+    title: str
+    site_url: str | None
+    entries: tuple[Entry, ...]
+    """The first entries, sanitised as they would be stored."""
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Counts for the operators' dashboard."""
+
+    sources: int
+    active: int
+    paused: int
+    failing: int
+    """Active sources whose last fetches failed (``error_count`` above zero)."""
+    stories: int
+    stories_last_day: int
+    """Stories first seen in the last 24 hours."""
+
+
 @dataclass
 class _Outcome:
     """What one fetch decided, before it is written."""
@@ -230,6 +257,21 @@ class Aggregator:
         with self.store.connect() as connection:
             return story_store.page_for_source(connection, source_id, number, per_page)
 
+    def overview(self) -> Overview:
+        since = self.clock() - timedelta(hours=24)
+        with self.store.connect() as connection:
+            counts = source_store.state_counts(connection)
+            failing = source_store.count_failing(connection)
+            stories = story_store.count(connection)
+            last_day = story_store.count_first_seen_since(connection, since)
+        total = counts["active"] + counts["paused"]
+        return Overview(total, counts["active"], counts["paused"], failing, stories, last_day)
+
+    def troubled(self) -> list[Source]:
+        """Active sources that fail (most consecutive errors first), then paused ones."""
+        found = [s for s in self.all_sources() if not s.enabled or s.state.error_count > 0]
+        return sorted(found, key=lambda s: (not s.enabled, -s.state.error_count, s.name.lower()))
+
     def attempts(self, source_id: int, limit: int = 20) -> list[FetchAttempt]:
         with self.store.connect() as connection:
             return source_store.recent_attempts(connection, source_id, limit)
@@ -242,12 +284,8 @@ class Aggregator:
         fields = source_fields(
             payload, categories=self.categories, settings=self.settings, partial=False
         )
-        self._refuse_taken(fields["url"])
         started, t0 = self.clock(), time.monotonic()
-        response, feed, page_url = self._probe(fields["url"])
-        url = response.url if page_url else (response.permanent_url or fields["url"])
-        if url != fields["url"]:
-            self._refuse_taken(url)
+        url, response, feed, page_url = self._resolve(fields["url"])
         name = fields.get("name") or feed.title.strip()[:200] or _host(url)
         with self.store.begin() as connection:
             source = source_store.create(
@@ -265,6 +303,26 @@ class Aggregator:
         result = self._commit(source, outcome, started, t0)
         self._notify([result])
         return AddResult(self.get(source.id), page_url, result)
+
+    def preview(self, payload: Mapping[str, Any], *, entries: int = 5) -> Preview:
+        """What ``add`` would do with this payload, without saving anything."""
+        fields = source_fields(
+            payload, categories=self.categories, settings=self.settings, partial=False
+        )
+        url, response, feed, page_url = self._resolve(fields["url"])
+        title = feed.title.strip()[:200] or _host(url)
+        found = tuple(prepare(feed, response.url)[:entries])
+        return Preview(url, page_url, title, feed.link, found)
+
+    def _resolve(self, wanted: str) -> tuple[str, Response, ParsedFeed, str | None]:
+        """The feed URL to store for ``wanted``, its response and feed, and the page it was
+        discovered on; refuses URLs another source has."""
+        self._refuse_taken(wanted)
+        response, feed, page_url = self._probe(wanted)
+        url = response.url if page_url else (response.permanent_url or wanted)
+        if url != wanted:
+            self._refuse_taken(url)
+        return url, response, feed, page_url
 
     def _refuse_taken(self, url: str) -> None:
         with self.store.connect() as connection:

@@ -85,6 +85,24 @@ class Newsroom:
         with self.store.connect() as connection:
             return article_store.page(connection, category, now, number, per_page)
 
+    def page_in_state(
+        self, category: str | None, state: str | None, number: int, per_page: int
+    ) -> Page[Article]:
+        """Every article (drafts and scheduled too), or those of one state: ``published``,
+        ``scheduled`` or ``draft``."""
+        if category is not None and category not in self.categories:
+            raise NotFound(f"no category {category!r}")
+        if state is not None and state not in article_store.STATES:
+            raise InvalidInput({"state": f"must be one of {', '.join(article_store.STATES)}"})
+        with self.store.connect() as connection:
+            return article_store.page_in_state(
+                connection, category, state, self.clock(), number, per_page
+            )
+
+    def state_counts(self) -> dict[str, int]:
+        with self.store.connect() as connection:
+            return article_store.state_counts(connection, self.clock())
+
     # Writes ------------------------------------------------------------------------------
 
     def create(self, payload: Any) -> Article:

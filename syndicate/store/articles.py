@@ -354,3 +354,62 @@ def page(
 ) -> Page[Article]:
     items = newest(connection, category, now, per_page, (number - 1) * per_page)
     return Page(items=items, page=number, per_page=per_page, total=count(connection, category, now))
+
+
+# The newsroom's view (operators' console): every article, by state -------------------------
+
+STATES = ("published", "scheduled", "draft")
+"""``published``: public now; ``scheduled``: published with a future time; ``draft``."""
+
+
+def _in_state(status_column: Any, published_column: Any, state: str, now: datetime) -> Any:
+    published = status_column == Status.PUBLISHED.value
+    if state == "published":
+        return and_(published, published_column <= now)
+    if state == "scheduled":
+        return and_(published, published_column > now)
+    return status_column == Status.DRAFT.value
+
+
+def page_in_state(
+    connection: Connection,
+    category: str | None,
+    state: str | None,
+    now: datetime,
+    number: int,
+    per_page: int,
+) -> Page[Article]:
+    """Newest first, every article or those of one ``state`` (see ``STATES``)."""
+    if category is None:
+        status, published, order_id = articles.c.status, articles.c.published_at, articles.c.id
+        query = select(*_COLUMNS)
+        counting = select(func.count()).select_from(articles)
+    else:
+        ac = article_categories
+        status, published, order_id = ac.c.status, ac.c.published_at, ac.c.article_id
+        query = (
+            select(*_COLUMNS)
+            .join_from(articles, ac, ac.c.article_id == articles.c.id)
+            .where(ac.c.category == category)
+        )
+        counting = select(func.count()).select_from(ac).where(ac.c.category == category)
+    if state is not None:
+        query = query.where(_in_state(status, published, state, now))
+        counting = counting.where(_in_state(status, published, state, now))
+    rows = connection.execute(
+        query.order_by(published.desc(), order_id.desc())
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    ).all()
+    total = int(connection.execute(counting).scalar_one())
+    return Page(items=[_from_row(row) for row in rows], page=number, per_page=per_page, total=total)
+
+
+def state_counts(connection: Connection, now: datetime) -> dict[str, int]:
+    """How many articles are in each of ``STATES``."""
+    found = {}
+    for state in STATES:
+        query = select(func.count()).select_from(articles)
+        query = query.where(_in_state(articles.c.status, articles.c.published_at, state, now))
+        found[state] = int(connection.execute(query).scalar_one())
+    return found

@@ -239,3 +239,27 @@ scheduler_lock = Table(
     Column("heartbeat_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
+
+# Operators of the web console (admin/). ``session_generation`` grows on sign-out: every
+# session cookie issued before stops working.
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    Column("last_signed_in_at", UTCDateTime),
+    Column("session_generation", Integer, nullable=False),
+)
+
+# Failed sign-ins per key (``account:<name>``, ``address:<ip>``), shared by every web process.
+signin_failures = Table(
+    "signin_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+)

@@ -264,3 +264,11 @@ def state_counts(connection: Connection) -> dict[str, int]:
     for row in rows:
         counts["active" if row[0] else "paused"] += int(row[2])
     return counts
+
+
+def count_failing(connection: Connection) -> int:
+    """Active sources whose last fetches failed (consecutive errors above zero)."""
+    query = select(func.count()).select_from(sources).where(
+        sources.c.enabled.is_(True), sources.c.error_count > 0
+    )
+    return int(connection.execute(query).scalar_one())

@@ -192,3 +192,8 @@ def prune(connection: Connection, before: datetime) -> int:
         delete(stories).where(stories.c.published_at < before, stories.c.first_seen_at < before)
     )
     return int(result.rowcount)
+
+
+def count_first_seen_since(connection: Connection, since: datetime) -> int:
+    query = select(func.count()).select_from(stories).where(stories.c.first_seen_at >= since)
+    return int(connection.execute(query).scalar_one())

@@ -1,0 +1,1 @@
+"""Operators of the web console: accounts, password hashing, throttled sign-in."""
