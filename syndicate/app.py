@@ -11,6 +11,7 @@ from flask import Flask
 from syndicate.categories import load_categories
 from syndicate.config import ensure_secret_key, load_settings
 from syndicate.services import Services, utc_now
+from syndicate.sessions import CookieSessions
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # No app-level static route: it would shadow the web blueprint's ``/static`` (site.css,
     # the feeds' XSLT and icons).
     app = Flask(__name__, instance_path=settings.instance_path, static_folder=None)
+    app.session_interface = CookieSessions()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,

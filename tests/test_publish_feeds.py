@@ -13,7 +13,7 @@ from typing import Any
 
 import feedparser
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from jsonschema import Draft4Validator
 from lxml import etree
@@ -562,3 +562,75 @@ def test_probe_sees_the_time_boundary_exactly(app: Flask, clock: FakeClock) -> N
         assert probe.interpret(probe.raw("securite", at)).newest_published_at == at
     finally:
         probe.close()
+
+
+def test_an_update_time_set_ahead_is_not_shown_ahead(app: Flask, client: FlaskClient) -> None:
+    create(app, updated_at="2026-12-25T00:00:00Z")
+    root = etree.fromstring(client.get("/feeds/securite.atom").data)
+    assert root.findtext(f"{ATOM}entry/{ATOM}updated") == "2026-11-29T12:00:00+00:00"
+    item = client.get("/feeds/securite.json").json["items"][0]
+    assert item["date_modified"] == "2026-11-29T12:00:00Z"
+
+
+# The two doors and the item cache --------------------------------------------------------------
+
+
+def test_cached_pages_are_answered_before_the_app_is_entered(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    app = make_app(database_url, tmp_path, clock, feed_size=5)
+    entered: list[str] = []
+    app.before_request(lambda: entered.append(request.full_path))
+    try:
+        client = app.test_client()
+        several(app, 7)
+        first = client.get("/feeds/economie.atom?page=2")
+        assert entered == ["/feeds/economie.atom?page=2"]  # rendered by the blueprint
+        for headers in ({}, {"If-None-Match": first.headers["ETag"]}, {"Accept-Encoding": "gzip"}):
+            again = client.get("/feeds/economie.atom?page=2", headers=headers)
+            assert again.status_code in (200, 304)
+        head = client.head("/feeds/economie.atom?page=2")
+        assert entered == ["/feeds/economie.atom?page=2"]  # all from the fast path
+        assert head.headers["Content-Length"] == first.headers["Content-Length"]
+        assert head.headers["ETag"] == first.headers["ETag"] and head.data == b""
+        # Anything unusual goes through the app, which answers the same bytes.
+        odd = client.get("/feeds/economie.atom?page=2&utm_source=x")
+        assert odd.data == first.data and len(entered) == 2
+        for url in ("/feeds/economie.atom?page=1", "/feeds/a/b.rss", "/feeds/.rss"):
+            client.get(url)
+        assert len(entered) == 5
+    finally:
+        publishing(app).close()
+        services(app).store.dispose()
+
+
+def test_a_publish_renders_only_the_new_item(app: Flask, client: FlaskClient) -> None:
+    several(app, 12)
+    fragments = publishing(app).feeds.fragments
+    for ext in FORMATS:
+        client.get(f"/feeds/economie.{ext}")
+    assert len(fragments) == 15  # five items, three formats
+    create(app, slug="nouveau", categories=["economie"], published_at="2026-11-28T08:00:00Z")
+    pages = {ext: client.get(f"/feeds/economie.{ext}").data for ext in FORMATS}
+    assert len(fragments) == 18  # only "nouveau" was rendered, once per format
+    # Rendered from cached items or from scratch, the bytes are the same.
+    publishing(app).feeds.cache.clear()
+    fragments.clear()
+    for ext in FORMATS:
+        assert client.get(f"/feeds/economie.{ext}").data == pages[ext]
+
+
+def test_store_trouble_is_a_503_not_a_crash(app: Flask, client: FlaskClient) -> None:
+    create(app)
+    assert client.get("/feeds/securite.rss").status_code == 200
+    store = services(app).store
+    with store.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE feed_changes RENAME TO feed_changes_away")
+    try:
+        response = client.get("/feeds/securite.rss")
+        assert response.status_code == 503
+        assert "max-age" not in response.headers.get("Cache-Control", "")
+    finally:
+        with store.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE feed_changes_away RENAME TO feed_changes")
+    assert client.get("/feeds/securite.rss").status_code == 200

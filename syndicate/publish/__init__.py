@@ -32,7 +32,7 @@ class Publishing:
 
 
 def init_app(app: Flask) -> Publishing:
-    from syndicate.publish.views import bp
+    from syndicate.publish.views import FastPath, bp
 
     svc = services(app)
     settings = svc.settings
@@ -59,7 +59,14 @@ def init_app(app: Flask) -> Publishing:
     publishing = Publishing(feeds, websub)
     app.extensions[EXTENSION_KEY] = publishing
     app.register_blueprint(bp)
+    # Polling readers look for scheduled articles coming due (the publisher's thread does).
+    on_feed = websub.start if websub is not None else _nothing
+    app.wsgi_app = FastPath(app.wsgi_app, feeds, on_feed)  # type: ignore[method-assign]
     return publishing
+
+
+def _nothing() -> None:
+    pass
 
 
 def publishing(app: Flask | None = None) -> Publishing:

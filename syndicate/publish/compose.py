@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
@@ -98,11 +99,12 @@ def compose(
         hub=site.hub,
         stylesheet=base + STYLESHEET_PATH,
         user_comment=USER_COMMENT,
-        items=tuple(article_item(site, article) for article in articles),
+        items=tuple(article_item(site, article, updated) for article in articles),
     )
 
 
-def article_item(site: Site, article: Article) -> Item:
+def article_item(site: Site, article: Article, feed_updated: datetime) -> Item:
+    """``feed_updated`` bounds the item's: a time the newsroom set ahead is not shown as such."""
     base = site.base_url
     url = article_url(base, article.slug)
     author = None
@@ -123,10 +125,10 @@ def article_item(site: Site, article: Article) -> Item:
         summary=article.summary or _excerpt(article.content_html),
         content_html=article.content_html,
         published=article.published_at,
-        updated=max(article.updated_at, article.published_at),
+        updated=min(max(article.updated_at, article.published_at), feed_updated),
         author=author,
         categories=tuple(
-            Term(term=slug, label=site.categories[slug].title, scheme=category_url(base, slug))
+            _term(base, slug, site.categories[slug].title)
             for slug in article.categories
             if slug in site.categories
         ),
@@ -134,6 +136,11 @@ def article_item(site: Site, article: Article) -> Item:
         image=image,
         language=article.language,
     )
+
+
+@lru_cache(maxsize=256)
+def _term(base_url: str, slug: str, title: str) -> Term:
+    return Term(term=slug, label=title, scheme=category_url(base_url, slug))
 
 
 def _excerpt(content_html: str) -> str:

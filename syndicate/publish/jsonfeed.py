@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from syndicate.publish.model import FeedDocument, Item
+from syndicate.publish.model import FeedDocument, Fragments, Item
 
 VERSION = "https://jsonfeed.org/version/1.1"
 CONTENT_TYPE = "application/feed+json"
@@ -23,7 +23,8 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def render_json(document: FeedDocument) -> bytes:
+def render_json(document: FeedDocument, fragments: Fragments | None = None) -> bytes:
+    """The feed; each item's bytes are kept in ``fragments`` (see ``feedgen_adapter``)."""
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": document.title,
@@ -42,9 +43,20 @@ def render_json(document: FeedDocument) -> bytes:
     feed["language"] = document.language
     if document.hub:
         feed["hubs"] = [{"type": "WebSub", "url": document.hub}]
-    feed["items"] = [_item(item) for item in document.items]
-    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8")
+    cache: Fragments = {} if fragments is None else fragments
+    items = []
+    for item in document.items:
+        key = ("json", item)
+        fragment = cache.get(key)
+        if fragment is None:
+            fragment = cache[key] = _dumps(_item(item))
+        items.append(fragment)
+    head = _dumps(feed)
+    return b"".join((head[:-1], b',"items":[', b",".join(items), b"]}"))
+
+
+def _dumps(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _person(name: str, url: str | None) -> dict[str, str]:

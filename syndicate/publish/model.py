@@ -7,8 +7,12 @@ crediting the partner and ``rights`` keeping its licence.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
+
+Fragments = MutableMapping[Hashable, bytes]
+"""Rendered items by (format, ..., item) key, for writers to reuse: a dict, or a bounded cache."""
 
 
 @dataclass(frozen=True)

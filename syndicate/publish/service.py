@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
 
 from syndicate.exceptions import NotFound
 from syndicate.publish import feedgen_adapter, jsonfeed
-from syndicate.publish.caching import Entry, RenderCache, Representation
+from syndicate.publish.caching import Entry, FragmentCache, RenderCache, Representation
 from syndicate.publish.compose import Site, compose, page_url
-from syndicate.publish.model import FeedDocument
+from syndicate.publish.model import FeedDocument, Fragments
 from syndicate.store import Store
 from syndicate.store import articles as article_store
 from syndicate.store import feeds as feed_store
@@ -25,21 +24,12 @@ CONTENT_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
     "json": "application/feed+json; charset=utf-8",
 }
-WRITERS: dict[str, Callable[[FeedDocument], bytes]] = {
+WRITERS: dict[str, Callable[[FeedDocument, Fragments | None], bytes]] = {
     "rss": feedgen_adapter.render_rss,
     "atom": feedgen_adapter.render_atom,
     "json": jsonfeed.render_json,
 }
 COUNTS_KEPT = 256
-
-
-@dataclass(frozen=True)
-class Served:
-    """A feed page ready to send, with the cache slot it lives in."""
-
-    key: Hashable
-    entry: Entry
-    representation: Representation
 
 
 class FeedService:
@@ -59,6 +49,7 @@ class FeedService:
         self.page_size = page_size
         self.max_pages = max_pages
         self.cache = cache or RenderCache()
+        self.fragments = FragmentCache()
         self.probe = feed_store.VersionProbe(store)
         self._counts: dict[tuple[str, Hashable], int] = {}
         self._counts_lock = threading.Lock()
@@ -68,7 +59,7 @@ class FeedService:
     def exists(self, feed: str) -> bool:
         return self.site.exists(feed)
 
-    def serve(self, feed: str, extension: str, page: int) -> Served:
+    def serve(self, feed: str, extension: str, page: int) -> Representation:
         """The page to send, rendered only if the store changed since it was last rendered.
 
         Raises ``NotFound`` for an unknown feed or a page past the last one.
@@ -84,7 +75,15 @@ class FeedService:
             self.cache.put(key, entry)
         if entry.representation is None:
             raise NotFound(f"page {page} of feed {feed!r} does not exist")
-        return Served(key, entry, entry.representation)
+        return entry.representation
+
+    def cached(self, feed: str, extension: str, page: int) -> Representation | None:
+        """The page if a rendering of the store's current version is at hand, else ``None``
+        (``serve`` then renders it, or says why it does not exist)."""
+        if not self.site.exists(feed):
+            return None
+        entry = self.cache.get((feed, extension, page), self.probe.raw(feed, self.clock()))
+        return entry.representation if entry is not None else None
 
     def _render(
         self, feed: str, extension: str, page: int, version: Hashable, now: datetime
@@ -103,7 +102,7 @@ class FeedService:
                 (page - 1) * self.page_size,
             )
         document = compose(self.site, feed, extension, page, last_page, updated, articles)
-        body = WRITERS[extension](document)
+        body = WRITERS[extension](document, self.fragments)
         self.renders += 1
         representation = Representation.of(
             body, CONTENT_TYPES[extension], updated, self._headers(document)
@@ -153,3 +152,4 @@ class FeedService:
     def close(self) -> None:
         self.probe.close()
         self.cache.clear()
+        self.fragments.clear()

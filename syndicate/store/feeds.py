@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, func, select
@@ -113,6 +114,7 @@ class VersionProbe:
             True: _Compiled(_probe_statement(True), store),
             False: _Compiled(_probe_statement(False), store),
         }
+        self._last_bound: tuple[datetime | None, Any] = (None, None)
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -121,7 +123,7 @@ class VersionProbe:
     def raw(self, feed: str, now: datetime) -> RawVersion:
         """The version row exactly as the driver returns it (cheap to compare)."""
         statement = self._statements[feed == ALL_FEED]
-        parameters = statement.parameters({"feed": feed, "now": self._bind_time(now)})
+        parameters = statement.parameters({"feed": feed, "now": self._bound(now)})
         for attempt in (1, 2):
             connection = self._checkout()
             try:
@@ -139,6 +141,15 @@ class VersionProbe:
             self._checkin(connection)
             return tuple(rows[0])
         raise AssertionError("unreachable")
+
+    def _bound(self, now: datetime) -> Any:
+        """``now`` as the driver takes it; the store keeps whole seconds, and so one
+        conversion serves every request of the same second."""
+        second = now.replace(microsecond=0)
+        last = self._last_bound
+        if last[0] != second:
+            last = self._last_bound = (second, self._bind_time(second))
+        return last[1]
 
     def interpret(self, raw: RawVersion) -> FeedVersion:
         version, changed_at, newest = raw
@@ -192,16 +203,27 @@ def _close_all(connections: list[Any]) -> None:
 # Reads on a regeneration only (pages themselves come from ``articles.newest``) --------------
 
 
-def count_visible(connection: Connection, feed: str, now: datetime, cap: int) -> int:
-    """Visible articles in the feed, counting no further than ``cap`` (an index-only range
-    whose length is bounded, so a regeneration costs the same on a store of any size)."""
-    if feed == ALL_FEED:
+@cache
+def _count_statement(all_feed: bool) -> Select[Any]:
+    """Built once per shape: a regeneration then skips building the query and its cache key."""
+    now = bindparam("now", type_=UTCDateTime())
+    if all_feed:
         rows = select(articles.c.id).where(_visible_articles(now))
     else:
         ac = article_categories
-        rows = select(ac.c.article_id).where(ac.c.category == feed, _visible_ac(now))
-    bounded = rows.limit(cap).subquery("bounded")
-    return int(connection.execute(select(func.count()).select_from(bounded)).scalar_one())
+        rows = select(ac.c.article_id).where(ac.c.category == bindparam("feed"), _visible_ac(now))
+    bounded = rows.limit(bindparam("cap")).subquery("bounded")
+    return select(func.count()).select_from(bounded)
+
+
+def count_visible(connection: Connection, feed: str, now: datetime, cap: int) -> int:
+    """Visible articles in the feed, counting no further than ``cap`` (an index-only range
+    whose length is bounded, so a regeneration costs the same on a store of any size)."""
+    parameters: dict[str, Any] = {"now": now, "cap": cap}
+    if feed != ALL_FEED:
+        parameters["feed"] = feed
+    statement = _count_statement(feed == ALL_FEED)
+    return int(connection.execute(statement, parameters).scalar_one())
 
 
 def newly_visible_feeds(connection: Connection, after: datetime, now: datetime) -> set[str]:
