@@ -19,11 +19,16 @@ from syndicate.operators.service import SignInFailed, SignInThrottled
 from syndicate.services import services
 from syndicate.store import tokens as token_store
 from syndicate.store.schema import operators as operators_table
-from tests.admin_helpers import CHEAP, NAME, PASSWORD, console_app, csrf_token, post, sign_in, text
+from tests.admin_helpers import NAME, PASSWORD, console_app, csrf_token, post, sign_in, text
 from tests.conftest import FakeClock
 
 SIGN_IN = "/admin/sign-in"
 ADDRESS = "192.0.2.1"
+
+
+pytestmark = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 @pytest.fixture
@@ -361,7 +366,3 @@ def test_public_pages_and_api_are_unaffected(client: FlaskClient, app: Flask) ->
     assert client.get("/").status_code == 200
     assert "Set-Cookie" not in client.get("/").headers
     assert client.post("/api/v1/articles", json={}).status_code == 401  # token, not CSRF
-
-
-def test_hashing_cost_used_by_tests_is_real_argon2id() -> None:
-    assert CHEAP.hash("x").startswith("$argon2id$")

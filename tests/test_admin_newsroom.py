@@ -17,6 +17,11 @@ from tests.admin_helpers import console_app, post, sign_in, text
 from tests.conftest import FakeClock, article_body
 
 
+pytestmark = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
     app = console_app(database_url, tmp_path, clock)
