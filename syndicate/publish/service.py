@@ -56,9 +56,6 @@ class FeedService:
         self.renders = 0
         """How many pages this process rendered (tests and metrics read it)."""
 
-    def exists(self, feed: str) -> bool:
-        return self.site.exists(feed)
-
     def serve(self, feed: str, extension: str, page: int) -> Representation:
         """The page to send, rendered only if the store changed since it was last rendered.
 
