@@ -99,6 +99,8 @@ class SourceState:
     body_hash: str | None = None
     min_interval: int = 0
     """Seconds the partner asks us to wait at least (``ttl``, ``max-age``, ``sy:updatePeriod``)."""
+    item_hashes: tuple[str, ...] = ()
+    """Hashes of the raw items of the last document: those items are not parsed again."""
 
 
 @dataclass(frozen=True)

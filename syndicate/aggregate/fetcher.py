@@ -8,7 +8,6 @@ bytes is cut off), at most N redirects, at most ``max_bytes`` of body *after* de
 
 from __future__ import annotations
 
-import threading
 import time
 import zlib
 from collections.abc import Iterator, Mapping
@@ -28,7 +27,7 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.7, text/html;q=0.5, */*;q=0.1"
 )
-_CHUNK = 65536
+DRAIN_LIMIT = 65536
 
 
 @dataclass(frozen=True)
@@ -138,6 +137,15 @@ def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return headers
 
 
+def _drain(response: httpcore.Response) -> None:
+    """Read a small unwanted body to its end, so that the connection can be used again."""
+    drained = 0
+    for chunk in response.iter_stream():
+        drained += len(chunk)
+        if drained > DRAIN_LIMIT:
+            break  # the pool closes a connection whose response was not read to its end
+
+
 class Fetcher:
     """Thread-safe; keeps a pool of keep-alive connections to partners."""
 
@@ -150,7 +158,6 @@ class Fetcher:
             network_backend=GuardedBackend(allow_private=limits.allow_private, resolver=resolver),
             retries=0,
         )
-        self._lock = threading.Lock()
 
     def close(self) -> None:
         self.pool.close()
@@ -235,6 +242,8 @@ class Fetcher:
                 body = b""
                 if response.status in read_body_statuses:
                     body = self._read(response, response_headers)
+                else:
+                    _drain(response)
                 return response.status, response_headers, body
         except AddressRefused as exc:
             raise FetchError(str(exc), kind="refused") from exc

@@ -1,9 +1,10 @@
 """Prometheus metrics of the aggregator, read from the store at scrape time.
 
 Fetches happen in the scheduler's process (or the CLI's, or a web worker's for "fetch now"),
-while ``/metrics`` is served by any web worker: so every fetch adds to counters kept in the store
-(``fetch_stats``, in the fetch's own transaction) and this collector reads them. Every process
-and every machine sees the same totals, with no multiprocess directory to share.
+while ``/metrics`` is served by any web worker: so each process adds its fetches to counters
+kept in the store (``fetch_stats``, written after each pass or single fetch) and this collector
+reads them. Every process and every machine sees the same totals, with no multiprocess
+directory to share.
 """
 
 from __future__ import annotations

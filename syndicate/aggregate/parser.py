@@ -11,6 +11,7 @@ a parser. JSON Feed 1.0/1.1 is read here as well. Truncated, empty and non-feed 
 from __future__ import annotations
 
 import calendar
+import hashlib
 import json
 import re
 import time
@@ -83,6 +84,10 @@ class ParsedFeed:
     min_interval: int | None
     """Seconds the feed asks readers to wait (``ttl``, ``sy:updatePeriod``), if it says."""
     entries: tuple[ParsedEntry, ...] = field(default=())
+    item_hashes: tuple[str, ...] = field(default=())
+    """SHA-256 of each item's raw bytes (XML feeds that split cleanly), to skip them next time."""
+    skipped: int = 0
+    """Items left unparsed because their bytes were in ``known_items``."""
 
 
 def strip_dtd(data: bytes) -> bytes:
@@ -131,13 +136,77 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
     return body.lstrip(_UTF8_BOM + b" \t\r\n")[:1] == b"{"
 
 
-def parse(body: bytes, url: str, *, content_type: str = "", max_entries: int = 500) -> ParsedFeed:
-    """Parse a fetched body; ``url`` is where it came from (the base of relative links)."""
+def parse(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str = "",
+    max_entries: int = 500,
+    known_items: frozenset[str] = frozenset(),
+) -> ParsedFeed:
+    """Parse a fetched body; ``url`` is where it came from (the base of relative links).
+
+    Items whose raw bytes hash to one of ``known_items`` (the items of the last document) are
+    not parsed again: only the channel and the new or changed items go through feedparser.
+    """
     if not body.strip():
         raise FeedError("empty response: no feed in it")
     if _looks_like_json(body, content_type):
         return _parse_json(body, url, max_entries)
-    return _parse_xml(body, url, content_type, max_entries)
+    return _parse_xml(body, url, content_type, max_entries, known_items)
+
+
+_ITEM_RES = {
+    tag: re.compile(rb"<" + tag + rb"[\s>].*?</" + tag + rb"\s*>", re.DOTALL)
+    for tag in (b"item", b"entry")
+}
+_ID_RES = {
+    b"item": re.compile(rb"<guid[^>]*>(.*?)</guid\s*>", re.DOTALL),
+    b"entry": re.compile(rb"<id>(.*?)</id\s*>", re.DOTALL),
+}
+_GAP_RE = re.compile(rb"(?:\s|<!--(?:(?!-->).)*-->)*", re.DOTALL)
+
+
+def _balanced(chunk: bytes) -> bool:
+    return chunk.count(b"<![CDATA[") == chunk.count(b"]]>") and chunk.count(b"<!--") == chunk.count(
+        b"-->"
+    )
+
+
+def split_items(data: bytes) -> tuple[bytes, list[bytes], bytes] | None:
+    """The document as (head, items, tail), or ``None`` unless it splits without doubt: ASCII-
+    compatible bytes, plain ``<item>``/``<entry>`` elements separated by nothing but blanks and
+    comments, no CDATA or comment straddling a boundary, and a distinct guid/id on every item
+    (identity within the document then never depends on the other items)."""
+    if data.startswith(_BOMS):
+        return None
+    tag, matches = b"", []
+    for candidate, pattern in _ITEM_RES.items():
+        tag, matches = candidate, list(pattern.finditer(data))
+        if matches:
+            break
+    if not matches:
+        return None
+    head, tail = data[: matches[0].start()], data[matches[-1].end() :]
+    if not (_balanced(head) and _balanced(tail)):
+        return None
+    items: list[bytes] = []
+    ids: set[bytes] = set()
+    for index, match in enumerate(matches):
+        chunk = match.group(0)
+        opening = b"<" + tag
+        if chunk.count(opening + b">") + chunk.count(opening + b" ") + chunk.count(
+            opening + b"\n"
+        ) != 1 or not _balanced(chunk):
+            return None
+        if index and not _GAP_RE.fullmatch(data, matches[index - 1].end(), match.start()):
+            return None
+        found = _ID_RES[tag].search(chunk)
+        if found is None or found.group(1).strip() in ids:
+            return None
+        ids.add(found.group(1).strip())
+        items.append(chunk)
+    return head, items, tail
 
 
 # XML (RSS 0.9x/1.0/2.0, Atom 0.3/1.0) through feedparser ------------------------------------
@@ -238,12 +307,27 @@ def _xml_entry(entry: Mapping[str, Any], base: str) -> ParsedEntry:
     )
 
 
-def _parse_xml(body: bytes, url: str, content_type: str, max_entries: int) -> ParsedFeed:
+def _parse_xml(
+    body: bytes, url: str, content_type: str, max_entries: int, known_items: frozenset[str]
+) -> ParsedFeed:
     data = strip_dtd(body)
     if _root_name(data) is None:
         raise FeedError("not a feed: no XML element in the response")
     if not _is_complete(data):
         raise FeedError("truncated document: the root element is never closed")
+    hashes: tuple[str, ...] = ()
+    skipped = 0
+    parts = split_items(data)
+    if parts is not None:
+        head, items, tail = parts
+        items = items[:max_entries]
+        hashes = tuple(hashlib.sha256(item).hexdigest() for item in items)
+        fresh = [
+            item for item, digest in zip(items, hashes, strict=True) if digest not in known_items
+        ]
+        skipped = len(items) - len(fresh)
+        if skipped:
+            data = head + b"\n".join(fresh) + tail
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -268,6 +352,8 @@ def _parse_xml(body: bytes, url: str, content_type: str, max_entries: int) -> Pa
         rights=str(feed["rights"]) if feed.get("rights") else None,
         min_interval=_min_interval(feed),
         entries=entries,
+        item_hashes=hashes,
+        skipped=skipped,
     )
 
 

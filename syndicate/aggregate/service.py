@@ -7,6 +7,7 @@ or updated (the related-stories engine hooks in there).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import random
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.aggregate import opml, politeness
@@ -48,6 +50,8 @@ PAUSED_BY_OPERATOR = "paused by an operator"
 REMOVED_FROM_FILE = "no longer in {file}"
 DISCOVERY_CANDIDATES = 3
 MAX_PASS = 100_000
+BOOKKEEPING_BATCH = 100
+TRIM_LOG_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,14 @@ class _Outcome:
     stats: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Bookkeeping:
+    source: Source
+    outcome: _Outcome
+    started: datetime
+    duration: float
+
+
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
@@ -184,6 +196,13 @@ class Aggregator:
         self._fetcher = fetcher
         self._lock = threading.Lock()
         self._gates: dict[str, threading.BoundedSemaphore] = {}
+        self._pending_stats: defaultdict[tuple[str, str], float] = defaultdict(float)
+        self._flushes = 0
+        # SQLite has one writer at a time: fetch threads queue here rather than in SQLite's
+        # busy handler, which sleeps in steps of up to 100 ms.
+        self._writer: threading.Lock | contextlib.nullcontext[None] = (
+            threading.Lock() if store.is_sqlite else contextlib.nullcontext()
+        )
 
     # Plumbing ----------------------------------------------------------------------------
 
@@ -225,7 +244,20 @@ class Aggregator:
                 gate = self._gates[host] = threading.BoundedSemaphore(self.settings.fetch_per_host)
             return gate
 
+    def flush_stats(self) -> None:
+        """Add the counters of the fetches done since the last flush to the store's."""
+        with self._lock:
+            pending, self._pending_stats = dict(self._pending_stats), defaultdict(float)
+        if not pending:
+            return
+        try:
+            with self.store.begin() as connection:
+                source_store.bump_stats(connection, pending)
+        except SQLAlchemyError:
+            log.exception("fetch counters could not be saved")
+
     def _notify(self, results: Iterable[FetchResult]) -> None:
+        self.flush_stats()
         ids = frozenset(i for r in results for i in (*r.new_ids, *r.updated_ids))
         if not ids:
             return
@@ -274,7 +306,9 @@ class Aggregator:
 
     def attempts(self, source_id: int, limit: int = 20) -> list[FetchAttempt]:
         with self.store.connect() as connection:
-            return source_store.recent_attempts(connection, source_id, limit)
+            return source_store.recent_attempts(
+                connection, source_id, min(limit, self.settings.fetch_log_size)
+            )
 
     # Operators' writes -------------------------------------------------------------------
 
@@ -536,15 +570,17 @@ class Aggregator:
         for result in results:
             if progress:
                 progress(result)
+        batch: list[_Bookkeeping] = []
         if ready:
             workers = min(self.settings.fetch_concurrency, len(ready))
             with ThreadPoolExecutor(workers, thread_name_prefix="fetch") as pool:
-                futures = [pool.submit(self._run_one, source) for source in ready]
+                futures = [pool.submit(self._run_one, source, batch) for source in ready]
                 for future in as_completed(futures):
                     result = future.result()
                     results.append(result)
                     if progress:
                         progress(result)
+        self._flush(batch)
         self._notify(results)
         return PassReport(tuple(results))
 
@@ -555,7 +591,7 @@ class Aggregator:
         reason = f"{_host(source.url)} asked to wait until {until:%Y-%m-%d %H:%M:%S}Z"
         return FetchResult(source.id, source.url, "delayed", error=reason, next_fetch_at=until)
 
-    def _run_one(self, source: Source) -> FetchResult:
+    def _run_one(self, source: Source, batch: list[_Bookkeeping]) -> FetchResult:
         with self._gate(_host(source.url)):
             started, t0 = self.clock(), time.monotonic()
             try:
@@ -563,14 +599,15 @@ class Aggregator:
             except Exception as exc:  # one bad source must never stop a pass
                 log.exception("fetch of source %d crashed", source.id)
                 outcome = self._failure(source, None, f"internal error: {type(exc).__name__}")
-            return self._commit(source, outcome, started, t0)
+            return self._commit(source, outcome, started, t0, batch)
 
-    def _parse(self, response: Response) -> ParsedFeed:
+    def _parse(self, response: Response, known_items: Iterable[str] = ()) -> ParsedFeed:
         return parse(
             response.body,
             response.url,
             content_type=response.content_type,
             max_entries=self.settings.fetch_max_entries,
+            known_items=frozenset(known_items),
         )
 
     def _fetch(self, source: Source) -> _Outcome:
@@ -591,7 +628,7 @@ class Aggregator:
                 outcome = self._success(source, "unchanged", response, source.state.min_interval)
             else:
                 try:
-                    feed = self._parse(response)
+                    feed = self._parse(response, source.state.item_hashes)
                 except FeedError as exc:
                     outcome = self._failure(source, status, str(exc), kind="parse")
                 else:
@@ -641,6 +678,7 @@ class Aggregator:
         outcome.state["etag"] = response.headers.get("etag")
         outcome.state["last_modified"] = response.headers.get("last-modified")
         outcome.state["body_hash"] = hashlib.sha256(response.body).hexdigest()
+        outcome.state["item_hashes"] = list(feed.item_hashes)
         if feed.link and not source.site_url:
             outcome.state["site_url"] = feed.link[:2000]
         outcome.entries = prepare(feed, response.url)
@@ -681,8 +719,15 @@ class Aggregator:
     # Writing -----------------------------------------------------------------------------
 
     def _commit(
-        self, source: Source, outcome: _Outcome, started: datetime, t0: float
+        self,
+        source: Source,
+        outcome: _Outcome,
+        started: datetime,
+        t0: float,
+        batch: list[_Bookkeeping] | None = None,
     ) -> FetchResult:
+        if batch is not None and not outcome.entries and not outcome.moved_to:
+            return self._queue(batch, _Bookkeeping(source, outcome, started, time.monotonic() - t0))
         try:
             return self._write(source, outcome, started, t0)
         except (SQLAlchemyError, Conflict) as exc:
@@ -692,26 +737,76 @@ class Aggregator:
             failure = self._failure(source, outcome.status, f"store error: {type(exc).__name__}")
             return self._write(source, failure, started, t0)
 
+    def _queue(self, batch: list[_Bookkeeping], item: _Bookkeeping) -> FetchResult:
+        """A fetch that changed no story: its bookkeeping is written with others, in one
+        transaction (a store error there loses only bookkeeping: the source is fetched again)."""
+        with self._lock:
+            batch.append(item)
+            full = len(batch) >= BOOKKEEPING_BATCH
+        if full:
+            self._flush(batch)
+        state = _state(item.outcome, item.started)
+        return self._result(item.source, item.outcome, state, story_update.Changes(), item.duration)
+
+    def _flush(self, batch: list[_Bookkeeping]) -> None:
+        with self._lock:
+            items, batch[:] = list(batch), []
+            self._flushes += 1
+            trim = self._flushes % TRIM_LOG_EVERY == 0
+        if not items:
+            return
+        try:
+            with self._writer, self.store.begin() as connection:
+                source_store.change_many(
+                    connection, [(i.source.id, _state(i.outcome, i.started)) for i in items]
+                )
+                for item in items:
+                    if item.outcome.hold:
+                        source_store.hold_host(connection, *item.outcome.hold)
+                source_store.log_attempts(
+                    connection,
+                    [_attempt(i.source, i.outcome, story_update.Changes(), i.started, i.duration)
+                     for i in items],
+                )  # fmt: skip
+                if trim:
+                    source_store.trim_log(connection, self.settings.fetch_log_size)
+        except SQLAlchemyError:
+            log.exception("the bookkeeping of %d fetches could not be written", len(items))
+
+    def _record(
+        self,
+        connection: Connection,
+        source: Source,
+        outcome: _Outcome,
+        state: dict[str, Any],
+        changes: story_update.Changes,
+        started: datetime,
+        duration: float,
+    ) -> None:
+        source_store.change(connection, source.id, state)
+        if outcome.hold:
+            source_store.hold_host(connection, *outcome.hold)
+        source_store.log_attempt(
+            connection,
+            _attempt(source, outcome, changes, started, duration),
+            self.settings.fetch_log_size,
+        )
+
     def _write(
         self, source: Source, outcome: _Outcome, started: datetime, t0: float
     ) -> FetchResult:
         now = self.clock()
         changes = story_update.Changes()
-        state = {
-            **outcome.state,
-            "last_fetched_at": started,
-            "last_status": outcome.status,
-            "last_outcome": outcome.outcome,
-        }
-        with self.store.begin() as connection:
+        state = _state(outcome, started)
+        with self._writer, self.store.begin() as connection:
             if outcome.entries:
                 oldest = now - timedelta(days=self.settings.story_retention_days)
                 changes = story_update.apply(
                     connection, source.id, outcome.entries, now,
                     update_cap=self.settings.story_update_cap, oldest=oldest,
                 )  # fmt: skip
-                if changes.capped:
-                    state["body_hash"] = None  # parse the same body again once the cap lifts
+                if changes.capped:  # parse the same body again once the cap lifts
+                    state.update(body_hash=None, item_hashes=None)
             if outcome.moved_to:
                 if source_store.get_by_url(connection, outcome.moved_to) is None:
                     state["url"] = outcome.moved_to
@@ -720,27 +815,21 @@ class Aggregator:
                         "source %d moved to %s, which another source already has",
                         source.id, outcome.moved_to,
                     )  # fmt: skip
-            source_store.change(connection, source.id, state)
-            if outcome.hold:
-                source_store.hold_host(connection, *outcome.hold)
             duration = time.monotonic() - t0
-            source_store.log_attempt(
-                connection,
-                {
-                    "source_id": source.id,
-                    "started_at": started,
-                    "url": source.url,
-                    "status": outcome.status,
-                    "outcome": outcome.outcome,
-                    "duration_ms": int(duration * 1000),
-                    "bytes": outcome.body_bytes,
-                    "new": len(changes.new_ids),
-                    "updated": len(changes.updated_ids),
-                    "error": outcome.error,
-                },
-                self.settings.fetch_log_size,
-            )
-            source_store.bump_stats(connection, _stats(outcome, changes, duration))
+            self._record(connection, source, outcome, state, changes, started, duration)
+        return self._result(source, outcome, state, changes, duration)
+
+    def _result(
+        self,
+        source: Source,
+        outcome: _Outcome,
+        state: dict[str, Any],
+        changes: story_update.Changes,
+        duration: float,
+    ) -> FetchResult:
+        with self._lock:
+            for key, amount in _stats(outcome, changes, duration).items():
+                self._pending_stats[key] += amount
         result = FetchResult(
             source_id=source.id,
             url=source.url,
@@ -772,9 +861,40 @@ class Aggregator:
         with self.store.begin() as connection:
             removed = story_store.prune(connection, before)
             source_store.forget_host_holds(connection, now)
+            source_store.trim_log(connection, self.settings.fetch_log_size)
         if removed:
             log.info("pruned %d stories first seen and published before %s", removed, before)
         return removed
+
+
+def _state(outcome: _Outcome, started: datetime) -> dict[str, Any]:
+    return {
+        **outcome.state,
+        "last_fetched_at": started,
+        "last_status": outcome.status,
+        "last_outcome": outcome.outcome,
+    }
+
+
+def _attempt(
+    source: Source,
+    outcome: _Outcome,
+    changes: story_update.Changes,
+    started: datetime,
+    duration: float,
+) -> dict[str, Any]:
+    return {
+        "source_id": source.id,
+        "started_at": started,
+        "url": source.url,
+        "status": outcome.status,
+        "outcome": outcome.outcome,
+        "duration_ms": int(duration * 1000),
+        "bytes": outcome.body_bytes,
+        "new": len(changes.new_ids),
+        "updated": len(changes.updated_ids),
+        "error": outcome.error,
+    }
 
 
 def _stats(

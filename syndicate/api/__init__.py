@@ -5,4 +5,3 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from syndicate.api import articles, categories, openapi, sources  # noqa: E402, F401
-from syndicate.api import sources  # noqa: E402, F401

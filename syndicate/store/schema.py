@@ -146,6 +146,7 @@ sources = Table(
     Column("error_count", Integer, nullable=False, default=0),
     Column("paused_reason", Text),
     Column("min_interval", Integer, nullable=False, default=0),
+    Column("item_hashes", JSON),
     Index(None, "enabled", "next_fetch_at"),
 )
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +25,9 @@ STATE_COLUMNS = (
 
 def _from_row(row: Row[Any], story_count: int = 0) -> Source:
     m = row._mapping
-    state = SourceState(**{name: m[name] for name in STATE_COLUMNS})
+    state = SourceState(
+        **{name: m[name] for name in STATE_COLUMNS}, item_hashes=tuple(m["item_hashes"] or ())
+    )
     return Source(
         id=m["id"],
         url=m["url"],
@@ -149,11 +151,33 @@ def change(connection: Connection, source_id: int, values: Mapping[str, Any]) ->
     """Set columns of one source (fields or state); raises ``Conflict`` on a taken URL."""
     if not values:
         return
+    statement = update(sources).where(sources.c.id == source_id).values(**values)
+    if "url" not in values:
+        connection.execute(statement)
+        return
     try:
         with connection.begin_nested():
-            connection.execute(update(sources).where(sources.c.id == source_id).values(**values))
+            connection.execute(statement)
     except IntegrityError as exc:
         raise Conflict(f"a source with URL {values.get('url')!r} already exists") from exc
+
+
+def change_many(connection: Connection, changes: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+    """Set state columns (never ``url``) of many sources, one executemany per set of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for source_id, values in changes:
+        assert "url" not in values
+        names = tuple(sorted(values))
+        groups.setdefault(names, []).append(
+            {"b_id": source_id, **{f"b_{name}": value for name, value in values.items()}}
+        )
+    for names, rows in groups.items():
+        statement = (
+            update(sources)
+            .where(sources.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in names})
+        )
+        connection.execute(statement, rows)
 
 
 def remove(connection: Connection, source_id: int) -> bool:
@@ -167,9 +191,17 @@ def remove(connection: Connection, source_id: int) -> bool:
 # Fetch log -----------------------------------------------------------------------------------
 
 
+TRIM_EVERY = 16
+
+
 def log_attempt(connection: Connection, attempt: Mapping[str, Any], keep: int) -> None:
-    """Append one attempt and forget the source's attempts beyond the newest ``keep``."""
-    connection.execute(insert(fetch_log).values(**attempt))
+    """Append one attempt; now and then, forget the source's attempts beyond the newest
+    ``keep`` (readers ask for at most ``keep``; ``trim_log`` bounds the table for good)."""
+    attempt_id = connection.execute(
+        insert(fetch_log).values(**attempt).returning(fetch_log.c.id)
+    ).scalar_one()
+    if attempt_id % TRIM_EVERY:
+        return
     source_id = attempt["source_id"]
     cutoff = connection.execute(
         select(fetch_log.c.id)
@@ -182,6 +214,24 @@ def log_attempt(connection: Connection, attempt: Mapping[str, Any], keep: int) -
         connection.execute(
             delete(fetch_log).where(fetch_log.c.source_id == source_id, fetch_log.c.id <= cutoff)
         )
+
+
+def log_attempts(connection: Connection, attempts: Sequence[Mapping[str, Any]]) -> None:
+    """Append many attempts at once (``trim_log`` bounds the table)."""
+    if attempts:
+        connection.execute(insert(fetch_log), [dict(a) for a in attempts])
+
+
+def trim_log(connection: Connection, keep: int) -> int:
+    """Keep the newest ``keep`` attempts of every source; returns how many rows went."""
+    ranked = select(
+        fetch_log.c.id,
+        func.row_number()
+        .over(partition_by=fetch_log.c.source_id, order_by=fetch_log.c.id.desc())
+        .label("rank"),
+    ).subquery()
+    old = select(ranked.c.id).where(ranked.c.rank > keep)
+    return int(connection.execute(delete(fetch_log).where(fetch_log.c.id.in_(old))).rowcount)
 
 
 def recent_attempts(connection: Connection, source_id: int, limit: int = 20) -> list[FetchAttempt]:
@@ -268,7 +318,9 @@ def state_counts(connection: Connection) -> dict[str, int]:
 
 def count_failing(connection: Connection) -> int:
     """Active sources whose last fetches failed (consecutive errors above zero)."""
-    query = select(func.count()).select_from(sources).where(
-        sources.c.enabled.is_(True), sources.c.error_count > 0
+    query = (
+        select(func.count())
+        .select_from(sources)
+        .where(sources.c.enabled.is_(True), sources.c.error_count > 0)
     )
     return int(connection.execute(query).scalar_one())

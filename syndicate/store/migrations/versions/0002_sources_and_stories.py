@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("error_count", sa.Integer(), nullable=False),
         sa.Column("paused_reason", sa.Text()),
         sa.Column("min_interval", sa.Integer(), nullable=False),
+        sa.Column("item_hashes", sa.JSON()),
         sa.PrimaryKeyConstraint("id", name="pk_sources"),
         sa.UniqueConstraint("url", name="uq_sources_url"),
     )
