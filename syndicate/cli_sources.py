@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -152,11 +153,13 @@ def fetch(source_ids: tuple[int, ...]) -> None:
         bars: list[Any] = []
 
         def planned(total: int) -> None:
-            bars.append(click.progressbar(length=total, label="fetching", file=sys.stderr))
-            bars[0].__enter__()
+            if total:
+                bars.append(click.progressbar(length=total, label="fetching", file=sys.stderr))
+                bars[0].__enter__()
 
         def advance(_result: FetchResult) -> None:
-            bars[0].update(1)
+            if bars:
+                bars[0].update(1)
 
         try:
             report = aggregator.run_pass(ids, progress=advance, planned=planned)
@@ -197,6 +200,11 @@ def scheduler(once: bool) -> None:
 
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, on_signal)
+    if not logging.getLogger().handlers:  # one line per fetch, on stderr
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     click.echo(f"scheduler {runner.lock.holder}: tick every {runner.tick_seconds}s", err=True)
     runner.run(stop)
 

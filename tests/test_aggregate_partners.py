@@ -331,6 +331,7 @@ def test_xss_vectors_are_removed_before_storing(
                        "vbscript:", "data:", "<iframe", "srcdoc", "<form", "<input", "<style",
                        "style=", "<svg", "<object", "ftp:"):  # fmt: skip
             assert vector not in everything, (vector, everything)
+    assert aggregator.get(source_id).name == "Hostile"  # the feed's title, as plain text
     first = next(s for s in stored if s.guid.endswith("xss-1"))
     assert first.url is None  # a javascript: link is no link
     assert first.title == "Titre gras"

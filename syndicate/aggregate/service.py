@@ -35,6 +35,7 @@ from syndicate.aggregate.parser import ParsedFeed, parse
 from syndicate.aggregate.validate import clean_category, clean_interval, clean_url, source_fields
 from syndicate.config import Settings
 from syndicate.exceptions import Conflict, FeedError, FetchError, InvalidInput, NotFound
+from syndicate.sanitizer import plain_text
 from syndicate.store import Store
 from syndicate.store import sources as source_store
 from syndicate.store import stories as story_store
@@ -320,7 +321,7 @@ class Aggregator:
         )
         started, t0 = self.clock(), time.monotonic()
         url, response, feed, page_url = self._resolve(fields["url"])
-        name = fields.get("name") or feed.title.strip()[:200] or _host(url)
+        name = fields.get("name") or plain_text(feed.title)[:200] or _host(url)
         with self.store.begin() as connection:
             source = source_store.create(
                 connection,
@@ -381,7 +382,9 @@ class Aggregator:
             try:
                 found = self._probe_fetch(candidate)
                 return found, self._parse(found), response.url
-            except (InvalidInput, FeedError) as exc:
+            except InvalidInput as exc:
+                reasons.append(exc.errors.get("url", str(exc)))
+            except FeedError as exc:
                 reasons.append(f"{candidate}: {exc}")
         raise InvalidInput(
             {"url": "the page links feeds, none readable: " + "; ".join(reasons)},
