@@ -1,0 +1,80 @@
+"""Near-duplicates: MinHash signatures of title + lead shingles, found with LSH (datasketch)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+from datasketch import MinHash, MinHashLSH
+
+from syndicate.related.french import lead, shingles
+
+Signature = npt.NDArray[np.uint64]
+
+
+class Signer:
+    """Turns a title and its text into a MinHash signature (one shared permutation set)."""
+
+    def __init__(self, num_perm: int = 64, lead_words: int = 40, shingle_size: int = 3) -> None:
+        self.num_perm = num_perm
+        self.lead_words = lead_words
+        self.shingle_size = shingle_size
+        self._template = MinHash(num_perm=num_perm, seed=1, scheme="affine32")
+
+    def lead_of(self, title: str, text: str) -> str:
+        """What the signature covers: the title and the first words of the text."""
+        return f"{title}\n{lead(text, self.lead_words)}"
+
+    def sign(self, lead_text: str) -> Signature:
+        """The MinHash signature of the word shingles of ``lead_text`` (see :meth:`lead_of`)."""
+        found = sorted(shingles(lead_text, self.shingle_size))
+        minhash = self._template.copy()
+        minhash.update_batch([s.encode("utf-8") for s in found])
+        return np.asarray(minhash.hashvalues, dtype=np.uint64)
+
+    def minhash(self, signature: Signature) -> MinHash:
+        return MinHash(
+            num_perm=self.num_perm,
+            hashvalues=signature,
+            permutations=self._template.permutations,
+            scheme="affine32",
+        )
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity of the two shingle sets."""
+    return float(np.mean(a == b))
+
+
+def similarities(one: Signature, many: npt.NDArray[np.uint64]) -> npt.NDArray[np.float64]:
+    """Estimated Jaccard similarity of ``one`` with each row of ``many``."""
+    if len(many) == 0:
+        return np.zeros(0)
+    result: npt.NDArray[np.float64] = np.mean(many == one, axis=1)
+    return result
+
+
+class DuplicateFinder:
+    """Which stored documents are near-duplicates of a signature: LSH, then a check."""
+
+    def __init__(self, signer: Signer, threshold: float = 0.5) -> None:
+        self.signer = signer
+        self.threshold = threshold
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=signer.num_perm)
+
+    def add(self, key: Hashable, signature: Signature) -> None:
+        self._lsh.insert(key, self.signer.minhash(signature), check_duplication=False)
+
+    def add_many(self, keys: Sequence[Hashable], signatures: npt.NDArray[np.uint64]) -> None:
+        with self._lsh.insertion_session() as session:
+            for key, signature in zip(keys, signatures, strict=True):
+                session.insert(key, self.signer.minhash(signature), check_duplication=False)
+
+    def remove(self, key: Hashable) -> None:
+        if key in self._lsh:
+            self._lsh.remove(key)
+
+    def candidates(self, signature: Signature) -> list[Hashable]:
+        """Keys sharing an LSH band with ``signature`` (check them with :func:`similarity`)."""
+        return list(self._lsh.query(self.signer.minhash(signature)))
