@@ -1,0 +1,170 @@
+"""Cost of related stories at scale: rebuild over N partner stories, then relate new articles.
+
+    .venv/bin/python bench/related_cost.py            # 100,000 stories (about a minute)
+    .venv/bin/python bench/related_cost.py --stories 20000
+
+The stories are synthetic but shaped like partner feeds: a title of 6-14 words and a summary of
+25-70 words, French words drawn (Zipf) from the demo articles shipped in the package, plus
+thousands of story threads, each with its own names (capitalised) and theme words, so that
+postings lists and neighbour lists look like those of a real news index. The articles to relate
+are the demo articles (full HTML bodies, 300-900 words), published after the stories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from syndicate.related.documents import Document, html_to_text  # noqa: E402
+from syndicate.related.french import tokens  # noqa: E402
+from syndicate.related.index import RelatedIndex  # noqa: E402
+
+DEMO = ROOT / "syndicate" / "demo" / "articles.jsonl"
+START = datetime(2026, 1, 1, tzinfo=UTC)
+SYLLABLE_LIST = "ba be bi bo bou da di dou fa ka ke ki ko kou la li lo ma mi mo na ni no nou sa"
+SYLLABLES = (SYLLABLE_LIST + " se si so ta ti to tou wa ya yo za").split()
+CATEGORIES = ("politique", "securite", "economie", "societe", "sport", "culture")
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def demo_articles() -> list[dict[str, object]]:
+    with DEMO.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def vocabulary(articles: list[dict[str, object]]) -> tuple[list[str], list[float]]:
+    counts: Counter[str] = Counter()
+    for article in articles:
+        text = (
+            f"{article['title']} {article['summary']} {html_to_text(str(article['content_html']))}"
+        )
+        counts.update(t.surface.lower() for t in tokens(text) if t.surface.isalpha())
+    words = [word for word, _ in counts.most_common()]
+    return words, list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(words))))
+
+
+def name(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()
+
+
+def synthetic_stories(count: int, seed: int = 7) -> list[Document]:
+    rng = random.Random(seed)
+    words, cumulative = vocabulary(demo_articles())
+    threads = []
+    for _ in range(max(1, count // 25)):
+        names = [name(rng) for _ in range(rng.randint(2, 5))]
+        theme = rng.sample(words[50:3000], 6)
+        threads.append((names, theme, rng.choice(CATEGORIES)))
+    stories = []
+    for i in range(count):
+        names, theme, category = rng.choice(threads)
+
+        def sentence(length: int, names: list[str] = names, theme: list[str] = theme) -> str:
+            picked = rng.choices(words, cum_weights=cumulative, k=length)
+            for position in rng.sample(range(length), min(length, 3)):
+                picked[position] = rng.choice(names + theme)
+            return " ".join(picked)
+
+        title = sentence(rng.randint(6, 14)).capitalize()
+        summary = ". ".join(sentence(rng.randint(10, 20)) for _ in range(rng.randint(2, 4)))
+        stories.append(
+            Document(
+                id=f"story:{i}",
+                kind="story",
+                title=title,
+                text=summary.capitalize() + ".",
+                categories=frozenset({category}),
+                published_at=START + timedelta(minutes=5 * i),
+                source=f"partner-{i % 40}",
+            )
+        )
+    return stories
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=100_000)
+    parser.add_argument("--articles", type=int, default=40)
+    args = parser.parse_args()
+
+    before = rss_mib()
+    started = time.perf_counter()
+    stories = synthetic_stories(args.stories)
+    generated = time.perf_counter() - started
+    corpus_mib = rss_mib() - before
+    words = statistics.mean(len(f"{s.title} {s.text}".split()) for s in stories)
+
+    index = RelatedIndex()
+    before_index = rss_mib()
+    started = time.perf_counter()
+    index.rebuild(stories)
+    rebuild = time.perf_counter() - started
+    index_mib = rss_mib() - before_index
+
+    later = START + timedelta(minutes=5 * args.stories + 60)
+    articles = [
+        Document(
+            id=f"article:{i}",
+            kind="article",
+            title=str(a["title"]),
+            text=f"{a['summary']}\n{html_to_text(str(a['content_html']))}",
+            categories=frozenset(a.get("categories", ()) or ()),  # type: ignore[call-overload]
+            published_at=later,
+        )
+        for i, a in enumerate(demo_articles()[: args.articles])
+    ]
+    article_words = statistics.mean(len(f"{a.title} {a.text}".split()) for a in articles)
+    relate, publish = [], []
+    for article in articles:
+        started = time.perf_counter()
+        index.related(article, limit=5)
+        relate.append((time.perf_counter() - started) * 1000)
+    for article in articles:
+        started = time.perf_counter()
+        index.add(article)
+        index.related(article.id, limit=5)
+        publish.append((time.perf_counter() - started) * 1000)
+
+    def describe(values: list[float]) -> str:
+        ordered = sorted(values)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        median = statistics.median(ordered)
+        return f"median {median:.1f} ms, p95 {p95:.1f} ms, max {ordered[-1]:.1f} ms"
+
+    print(
+        f"stories: {len(stories):,} (mean {words:.0f} words; generated in {generated:.1f} s, "
+        f"{corpus_mib:.0f} MiB as Python objects)"
+    )
+    print(f"full rebuild: {rebuild:.1f} s; index memory (RSS growth): {index_mib:.0f} MiB")
+    print(
+        f"relate one new article ({len(articles)} articles, mean {article_words:.0f} words), "
+        f"not yet indexed: {describe(relate)}"
+    )
+    print(f"publish one article (add to the index, then relate it): {describe(publish)}")
+    print(f"peak RSS of the whole run: {peak_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,301 @@
+"""Quality of "More Stories" on RPM2: 400 French news articles in 20 story threads.
+
+    .venv/bin/python bench/related_quality.py          # about half a minute
+    SYNDICATE_RPM2_DIR=/path/to/rpm2 .venv/bin/python bench/related_quality.py
+
+The corpus is read from ``../shared/data/rpm2`` beside the repository (never copied into it).
+Each of three settings indexes all 400 documents through the product's related-stories index
+(``syndicate.related``), as partner feeds give them: the full text, the title and the first 30
+words, the title alone. Then, for every document, it asks the index for the related items (the
+document itself is never a candidate: leave-one-out) and scores the list:
+
+- P@5: share of the first 5 in the same thread (missing places count as wrong);
+- nDCG@10, graded: 2 for the same sub-event (``C1``/``C2``), 1 for the same thread;
+- duplicates in the top 5: items that repeat the query or an item above them (word 3-shingles of
+  title + lead with exact Jaccard >= 0.5, on the full text).
+
+The baseline, computed in the same run, is plain stemmed TF-IDF (scikit-learn, sublinear tf,
+cosine) over the same words, with no title weight, no names, no expansion, no threshold.
+
+Two checks follow: the same corpus with 40 stories republished by a second partner (the
+duplicates must not show), and the 47 demo articles of the package (West African news of 2026)
+asked against the 2008 corpus, where few or no items should be shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from syndicate.related import Document, RelatedIndex  # noqa: E402
+from syndicate.related.documents import html_to_text  # noqa: E402
+from syndicate.related.french import lead, plain_terms, shingles  # noqa: E402
+
+DEFAULT_DIR = ROOT.parent / "shared" / "data" / "rpm2"
+NAME = re.compile(r"T(\d\d)_C(\d)_(\d\d)")
+PUBLISHED = datetime(2008, 10, 1, tzinfo=UTC)
+SETTINGS = {
+    "full": "full text",
+    "title30": "title + first 30 words",
+    "title": "title alone",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    thread: int
+    event: int
+    title: str
+    body: str
+
+
+def load(directory: Path) -> list[Item]:
+    """The RPM2 documents: UTF-8 with BOM, CRLF line ends, first line the title."""
+    files = sorted((directory / "documents").glob("T*_C*_*.txt"))
+    if not files:
+        sys.exit(f"no RPM2 documents under {directory}/documents (set SYNDICATE_RPM2_DIR)")
+    items = []
+    for path in files:
+        match = NAME.match(path.stem)
+        if match is None:
+            continue
+        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n").replace("\ufeff", "")
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        items.append(Item(path.stem, int(match[1]), int(match[2]), lines[0], "\n".join(lines[1:])))
+    return items
+
+
+def view(item: Item, setting: str) -> tuple[str, str]:
+    if setting == "full":
+        return item.title, item.body
+    if setting == "title30":
+        return item.title, lead(item.body, 30)
+    return item.title, ""
+
+
+def document(doc_id: str, title: str, text: str) -> Document:
+    return Document(
+        id=doc_id, kind="story", title=title, text=text, published_at=PUBLISHED, source="rpm2"
+    )
+
+
+def duplicate_pairs(texts: dict[str, str]) -> set[frozenset[str]]:
+    """Pairs whose title + lead share at least half of their word 3-shingles (exact Jaccard)."""
+    sets = {key: shingles(value) for key, value in texts.items()}
+    keys = sorted(sets)
+    pairs = set()
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            union = len(sets[a] | sets[b])
+            if union and len(sets[a] & sets[b]) / union >= 0.5:
+                pairs.add(frozenset((a, b)))
+    return pairs
+
+
+@dataclass
+class Scores:
+    p5: float
+    ndcg10: float
+    duplicates: float
+    shown: float
+    short: int
+
+
+def score(
+    items: Sequence[Item],
+    ranked: dict[str, list[str]],
+    duplicates: set[frozenset[str]],
+    threads: dict[str, tuple[int, int]] | None = None,
+) -> Scores:
+    known = threads or {item.id: (item.thread, item.event) for item in items}
+    p5, ndcg, dup, shown = [], [], 0, 0
+
+    def gain(query: str, other: str) -> int:
+        if known[other][0] != known[query][0]:
+            return 0
+        return 2 if known[other][1] == known[query][1] else 1
+
+    for item in items:
+        found = ranked[item.id][:10]
+        gains = [gain(item.id, other) for other in found]
+        p5.append(sum(g > 0 for g in gains[:5]) / 5)
+        ideal = sorted((gain(item.id, o.id) for o in items if o.id != item.id), reverse=True)
+        dcg = sum((2**g - 1) / math.log2(rank + 2) for rank, g in enumerate(gains))
+        idcg = sum((2**g - 1) / math.log2(rank + 2) for rank, g in enumerate(ideal[:10]))
+        ndcg.append(dcg / idcg if idcg else 0.0)
+        top = found[:5]
+        shown += len(top)
+        for position, other in enumerate(top):
+            earlier = [item.id, *top[:position]]
+            if any(frozenset((other, e)) in duplicates for e in earlier):
+                dup += 1
+    return Scores(
+        p5=statistics.mean(p5),
+        ndcg10=statistics.mean(ndcg),
+        duplicates=dup / max(shown, 1),
+        shown=shown / len(items),
+        short=sum(len(ranked[item.id]) < 5 for item in items),
+    )
+
+
+def product_ranking(docs: Sequence[Document]) -> tuple[dict[str, list[str]], float, float]:
+    index = RelatedIndex()
+    started = time.perf_counter()
+    index.rebuild(docs)
+    built = time.perf_counter() - started
+    ranked = {}
+    started = time.perf_counter()
+    for doc in docs:
+        ranked[doc.id] = [m.id for m in index.related(doc.id, limit=10)]
+    per_query = (time.perf_counter() - started) / max(len(docs), 1) * 1000
+    return ranked, built, per_query
+
+
+def baseline_ranking(docs: Sequence[Document]) -> dict[str, list[str]]:
+    vectorizer = TfidfVectorizer(analyzer=plain_terms, sublinear_tf=True)
+    matrix = vectorizer.fit_transform([f"{d.title}\n{d.text}" for d in docs])
+    similarity = (matrix @ matrix.T).toarray()
+    np.fill_diagonal(similarity, -np.inf)
+    ranked = {}
+    for i, doc in enumerate(docs):
+        order = np.argsort(-similarity[i], kind="stable")[:10]
+        ranked[doc.id] = [docs[j].id for j in order]
+    return ranked
+
+
+def republished(items: Sequence[Item], setting: str) -> tuple[list[Document], dict[str, str]]:
+    """Every 10th story again from a second partner: typographic quotes, a credit line."""
+    docs, originals = [], {}
+    for item in items[::10]:
+        title, text = view(item, setting)
+        copy_id = f"{item.id}-copy"
+        docs.append(
+            document(
+                copy_id,
+                title.replace("'", "’"),
+                f"{text.replace(chr(39), '’')}\n(Repris d'un partenaire.)" if text else "",
+            )
+        )
+        originals[copy_id] = item.id
+    return docs, originals
+
+
+def off_corpus(demo: Sequence[dict[str, object]], setting: str) -> list[Document]:
+    """The package's demo articles (West Africa, 2026), cut like the corpus, as queries."""
+    docs = []
+    for i, article in enumerate(demo):
+        body = f"{article['summary']}\n{html_to_text(str(article['content_html']))}"
+        title, text = view(Item("demo", 0, 0, str(article["title"]), body), setting)
+        docs.append(document(f"demo:{i}", title, text))
+    return docs
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:.3f}" if base else "-"
+
+
+def run(directory: Path, settings: Sequence[str], out: Callable[[str], None]) -> dict[str, object]:
+    items = load(directory)
+    full_leads = {item.id: f"{item.title}\n{lead(item.body, 40)}" for item in items}
+    duplicates = duplicate_pairs(full_leads)
+    demo = [
+        json.loads(line)
+        for line in (ROOT / "syndicate" / "demo" / "articles.jsonl").read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    results: dict[str, object] = {}
+    out(f"RPM2: {len(items)} documents, {len({i.thread for i in items})} threads; ")
+    out(f"pairs of near-duplicates in the corpus (Jaccard >= 0.5): {len(duplicates)}\n")
+    for setting in settings:
+        docs = [document(item.id, *view(item, setting)) for item in items]
+        ranked, built, per_query = product_ranking(docs)
+        base = score(items, baseline_ranking(docs), duplicates)
+        ours = score(items, ranked, duplicates)
+
+        copies, originals = republished(items, setting)
+        threads = {item.id: (item.thread, item.event) for item in items}
+        threads.update({c: threads[o] for c, o in originals.items()})
+        stress_pairs = duplicates | {frozenset(p) for p in originals.items()}
+        stress_items = [*items, *(Item(c, *threads[c], "", "") for c in originals)]
+        stress_ranked, _, _ = product_ranking([*docs, *copies])
+        stress = score(stress_items, stress_ranked, stress_pairs, threads)
+        stress_base = score(stress_items, baseline_ranking([*docs, *copies]), stress_pairs, threads)
+
+        index = RelatedIndex()
+        index.rebuild(docs)
+        off = [len(index.related(d, limit=5)) for d in off_corpus(demo, setting)]
+
+        out(f"\n### {SETTINGS[setting]}\n")
+        out("| measure | syndicate.related | plain stemmed TF-IDF | ratio |")
+        out("| --- | ---: | ---: | ---: |")
+        out(f"| P@5 (same thread) | {ours.p5:.3f} | {base.p5:.3f} | {ratio(ours.p5, base.p5)} |")
+        out(
+            f"| nDCG@10 (sub-event 2, thread 1) | {ours.ndcg10:.3f} | {base.ndcg10:.3f} "
+            f"| {ratio(ours.ndcg10, base.ndcg10)} |"
+        )
+        out(f"| duplicates in the top 5 | {ours.duplicates:.3f} | {base.duplicates:.3f} | |")
+        out(
+            f"| with 40 stories republished by a 2nd partner: duplicates in the top 5 "
+            f"| {stress.duplicates:.3f} | {stress_base.duplicates:.3f} | |"
+        )
+        out(f"| items shown per query (of 5) | {ours.shown:.2f} | {base.shown:.2f} | |")
+        out(
+            f"| 47 off-corpus demo articles: items shown per query (of 5) "
+            f"| {statistics.mean(off):.2f} | 5.00 | |"
+        )
+        out(
+            f"\nindex build {built * 1000:.0f} ms, {per_query:.1f} ms per query "
+            f"({len(docs)} documents)"
+        )
+        results[setting] = {
+            "p5": ours.p5,
+            "ndcg10": ours.ndcg10,
+            "duplicates_top5": ours.duplicates,
+            "duplicates_top5_republished": stress.duplicates,
+            "shown": ours.shown,
+            "off_corpus_shown": statistics.mean(off),
+            "baseline_p5": base.p5,
+            "baseline_ndcg10": base.ndcg10,
+            "baseline_duplicates_top5": base.duplicates,
+            "build_ms": built * 1000,
+            "query_ms": per_query,
+        }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--settings", default=",".join(SETTINGS), help="comma-separated: full,title30,title"
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args()
+    directory = Path(os.environ.get("SYNDICATE_RPM2_DIR", DEFAULT_DIR))
+    settings = [s for s in args.settings.split(",") if s]
+    unknown = [s for s in settings if s not in SETTINGS]
+    if unknown:
+        parser.error(f"unknown setting: {', '.join(unknown)}")
+    results = run(directory, settings, print)
+    if args.json:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
