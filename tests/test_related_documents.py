@@ -1,0 +1,77 @@
+"""What the ranker reads: articles as plain text; near-duplicate signatures and LSH."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from syndicate.related import article_document, html_to_text
+from syndicate.related.duplicates import DuplicateFinder, Signer, similarity
+from syndicate.types import Article, Author, Status
+
+NOW = datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
+
+
+def test_html_to_text_keeps_visible_text_one_line_per_block() -> None:
+    html = (
+        "<h2>Le  plan</h2><p>Les armées de l&#8217;AES&nbsp;: <em>défense</em> et "
+        "sécurité.</p><script>alert(1)</script><style>p{}</style><ul><li>Mali</li>"
+        "<li>Niger</li></ul>"
+    )
+    assert html_to_text(html) == "Le plan\nLes armées de l’AES : défense et sécurité.\nMali\nNiger"
+    assert html_to_text("") == ""
+
+
+def test_article_document_reads_summary_then_body() -> None:
+    article = Article(
+        slug="aes-bamako",
+        title="À Bamako, les chefs d’état-major de l’AES",
+        summary="Un plan d’action défense et sécurité.",
+        content_html="<p>Les chefs d’état-major se sont réunis.</p>",
+        author=Author("Séverin Konan"),
+        categories=("securite", "politique"),
+        tags=(),
+        language="fr",
+        published_at=NOW,
+        updated_at=NOW,
+        image=None,
+        status=Status.PUBLISHED,
+        id=12,
+        modified_at=NOW,
+    )
+    doc = article_document(article, source="Ovajabmedia")
+    assert doc.id == "article:12"
+    assert doc.kind == "article"
+    assert (
+        doc.text == "Un plan d’action défense et sécurité.\nLes chefs d’état-major se sont réunis."
+    )
+    assert doc.categories == frozenset({"securite", "politique"})
+    assert doc.published_at == NOW
+    assert doc.source == "Ovajabmedia"
+
+
+def test_signatures_estimate_how_much_two_leads_share() -> None:
+    signer = Signer()
+    lead = (
+        "Les chefs d'état-major de l'AES ont adopté à Bamako un plan d'action défense et sécurité"
+    )
+    same = signer.sign(signer.lead_of("Titre", lead))
+    copy = signer.sign(signer.lead_of("Titre", lead.replace("'", "’") + " (AFP)"))
+    other = signer.sign(signer.lead_of("Autre", "La BCEAO maintient son taux directeur inchangé"))
+    assert similarity(same, copy) >= 0.7
+    assert similarity(same, other) <= 0.1
+
+
+def test_duplicate_finder_finds_the_copy_not_the_others() -> None:
+    signer = Signer()
+    finder = DuplicateFinder(signer, threshold=0.5)
+    lead = (
+        "Les chefs d'état-major de l'AES ont adopté à Bamako un plan d'action défense et sécurité"
+    )
+    finder.add("ours", signer.sign(signer.lead_of("Titre", lead)))
+    finder.add_many(
+        ["other"],
+        signer.sign(signer.lead_of("Autre", "La BCEAO maintient son taux")).reshape(1, -1),
+    )
+    assert finder.candidates(signer.sign(signer.lead_of("Titre", lead + " (AFP)"))) == ["ours"]
+    finder.remove("ours")
+    assert finder.candidates(signer.sign(signer.lead_of("Titre", lead))) == []
