@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from syndicate.related import article_document, html_to_text
+from syndicate.related import article_document, html_to_text, story_document
 from syndicate.related.duplicates import DuplicateFinder, Signer, similarity
-from syndicate.types import Article, Author, Status
+from syndicate.types import Article, Author, Source, SourceState, Status, Story
 
 NOW = datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
 
@@ -47,6 +47,46 @@ def test_article_document_reads_summary_then_body() -> None:
     assert doc.categories == frozenset({"securite", "politique"})
     assert doc.published_at == NOW
     assert doc.source == "Ovajabmedia"
+
+
+def test_story_document_reads_the_summary_and_takes_the_source_category() -> None:
+    source = Source(
+        id=3,
+        url="https://partenaire.example/rss",
+        name="Le Partenaire",
+        category="securite",
+        interval=1800,
+        enabled=True,
+        origin="cli",
+        created_at=NOW,
+        state=SourceState(),
+    )
+    fields = {
+        "guid": "g1",
+        "url": "https://partenaire.example/a",
+        "title": "Les armées de l’AES",
+        "author": None,
+        "published_at": NOW,
+        "updated_at": NOW,
+        "image": None,
+        "rights": None,
+        "language": "fr",
+        "id": 7,
+        "source_id": 3,
+        "first_seen_at": NOW,
+        "modified_at": NOW,
+    }
+    story = Story(summary_html="<p>Un bilan.</p>", content_html="<p>Long.</p>", **fields)
+    doc = story_document(story, source)
+    assert (doc.id, doc.kind, doc.text, doc.source) == (
+        "story:7",
+        "story",
+        "Un bilan.",
+        "Le Partenaire",
+    )
+    assert doc.categories == frozenset({"securite"})
+    bare = Story(summary_html="", content_html="<p>Le contenu.</p>", **fields)
+    assert story_document(bare, source).text == "Le contenu."
 
 
 def test_signatures_estimate_how_much_two_leads_share() -> None:

@@ -5,7 +5,14 @@ index.rebuild(documents)              # or index.add(doc) / index.remove(doc_id)
 index.related("article:12", limit=5)  # -> [Match(id, kind, score, duplicates), ...]
 """
 
-from syndicate.related.documents import Document, Kind, Match, article_document, html_to_text
+from syndicate.related.documents import (
+    Document,
+    Kind,
+    Match,
+    article_document,
+    html_to_text,
+    story_document,
+)
 from syndicate.related.index import DEFAULT_CONFIG, RankConfig, RelatedIndex, rank
 
 __all__ = [
@@ -18,4 +25,5 @@ __all__ = [
     "article_document",
     "html_to_text",
     "rank",
+    "story_document",
 ]

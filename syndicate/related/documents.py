@@ -7,7 +7,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from typing import Literal
 
-from syndicate.types import Article
+from syndicate.types import Article, Source, Story
 
 Kind = Literal["article", "story"]
 
@@ -90,4 +90,21 @@ def article_document(article: Article, source: str = "") -> Document:
         categories=frozenset(article.categories),
         published_at=article.published_at,
         source=source,
+    )
+
+
+def story_document(story: Story, source: Source) -> Document:
+    """The ranker's view of a partner's story: its summary (else its content) as plain text.
+
+    Its category is the one its source is mapped to.
+    """
+    text = html_to_text(story.summary_html) or html_to_text(story.content_html)
+    return Document(
+        id=f"story:{story.id}",
+        kind="story",
+        title=story.title,
+        text=text,
+        categories=frozenset({source.category}),
+        published_at=story.published_at,
+        source=source.name,
     )
