@@ -4,10 +4,12 @@
     SYNDICATE_RPM2_DIR=/path/to/rpm2 .venv/bin/python bench/related_quality.py
 
 The corpus is read from ``../shared/data/rpm2`` beside the repository (never copied into it).
-Each of three settings indexes all 400 documents through the product's related-stories index
-(``syndicate.related``), as partner feeds give them: the full text, the title and the first 30
-words, the title alone. Then, for every document, it asks the index for the related items (the
-document itself is never a candidate: leave-one-out) and scores the list:
+Each of three settings imports all 400 documents through the product's own path, as a partner's
+JSON Feed would bring them (the aggregator's parser on the bytes, its sanitiser and its update
+step into a fresh SQLite store), then reads the stored stories back and indexes them with the
+product's related-stories index (``syndicate.related``): the full text, the title and the first
+30 words, the title alone. Then, for every document, it asks the index for the related items
+(the document itself is never a candidate: leave-one-out) and scores the list:
 
 - P@5: share of the first 5 in the same thread (missing places count as wrong);
 - nDCG@10, graded: 2 for the same sub-event (``C1``/``C2``), 1 for the same thread;
@@ -31,10 +33,11 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +46,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from syndicate.related import Document, RelatedIndex  # noqa: E402
+from syndicate.aggregate.entries import prepare  # noqa: E402
+from syndicate.aggregate.parser import parse  # noqa: E402
+from syndicate.aggregate.update import apply  # noqa: E402
+from syndicate.related import Document, RelatedIndex, story_document  # noqa: E402
 from syndicate.related.documents import html_to_text  # noqa: E402
 from syndicate.related.french import lead, plain_terms, shingles  # noqa: E402
+from syndicate.store import Store, sources  # noqa: E402
+from syndicate.store import stories as story_store  # noqa: E402
 
 DEFAULT_DIR = ROOT.parent / "shared" / "data" / "rpm2"
 NAME = re.compile(r"T(\d\d)_C(\d)_(\d\d)")
@@ -94,6 +102,59 @@ def document(doc_id: str, title: str, text: str) -> Document:
     return Document(
         id=doc_id, kind="story", title=title, text=text, published_at=PUBLISHED, source="rpm2"
     )
+
+
+Piece = tuple[str, str, str]
+"""A story as a partner gives it: id, title, text."""
+
+
+def json_feed(pieces: Sequence[Piece], home: str) -> bytes:
+    """A partner's JSON Feed 1.1 with one item per ``(id, title, text)``."""
+    items = [
+        {
+            "id": doc_id,
+            "url": f"{home}/{doc_id}",
+            "title": title,
+            "content_text": "\n\n".join(text.split("\n")),
+            "date_published": PUBLISHED.isoformat(),
+        }
+        for doc_id, title, text in pieces
+    ]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": home, "items": items}
+    return json.dumps(feed, ensure_ascii=False).encode("utf-8")
+
+
+def through_store(feeds: Sequence[Sequence[Piece]]) -> list[Document]:
+    """Each feed fetched from its own partner into a fresh store; the stories read back."""
+    now = PUBLISHED + timedelta(days=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{tmp}/rpm2.sqlite3")
+        store.upgrade()
+        partners = []
+        with store.begin() as connection:
+            for number, pieces in enumerate(feeds, start=1):
+                home = f"https://partenaire-{number}.example"
+                source = sources.create(
+                    connection,
+                    url=f"{home}/feed.json",
+                    name=f"Partenaire {number}",
+                    category="societe",
+                    interval=3600,
+                    origin="cli",
+                    now=now,
+                )
+                body = json_feed(pieces, home)
+                parsed = parse(body, source.url, content_type="application/feed+json")
+                entries = prepare(parsed, source.url)
+                apply(connection, source.id, entries, now, update_cap=3, oldest=PUBLISHED)
+                partners.append(source)
+        with store.connect() as connection:
+            stored = story_store.recent(connection, limit=100_000, include_duplicates=True)
+        store.dispose()
+    by_id = {source.id: source for source in partners}
+    return [
+        replace(story_document(story, by_id[story.source_id]), id=story.guid) for story in stored
+    ]
 
 
 def duplicate_pairs(texts: dict[str, str]) -> set[frozenset[str]]:
@@ -180,21 +241,16 @@ def baseline_ranking(docs: Sequence[Document]) -> dict[str, list[str]]:
     return ranked
 
 
-def republished(items: Sequence[Item], setting: str) -> tuple[list[Document], dict[str, str]]:
+def republished(items: Sequence[Item], setting: str) -> tuple[list[Piece], dict[str, str]]:
     """Every 10th story again from a second partner: typographic quotes, a credit line."""
-    docs, originals = [], {}
+    pieces, originals = [], {}
     for item in items[::10]:
         title, text = view(item, setting)
         copy_id = f"{item.id}-copy"
-        docs.append(
-            document(
-                copy_id,
-                title.replace("'", "’"),
-                f"{text.replace(chr(39), '’')}\n(Repris d'un partenaire.)" if text else "",
-            )
-        )
+        credited = f"{text.replace(chr(39), '’')}\n(Repris d'un partenaire.)" if text else ""
+        pieces.append((copy_id, title.replace("'", "’"), credited))
         originals[copy_id] = item.id
-    return docs, originals
+    return pieces, originals
 
 
 def off_corpus(demo: Sequence[dict[str, object]], setting: str) -> list[Document]:
@@ -211,7 +267,9 @@ def ratio(value: float, base: float) -> str:
     return f"{value / base:.3f}" if base else "-"
 
 
-def run(directory: Path, settings: Sequence[str], out: Callable[[str], None]) -> dict[str, object]:
+def run(
+    directory: Path, settings: Sequence[str], out: Callable[[str], None], *, direct: bool = False
+) -> dict[str, object]:
     items = load(directory)
     full_leads = {item.id: f"{item.title}\n{lead(item.body, 40)}" for item in items}
     duplicates = duplicate_pairs(full_leads)
@@ -221,22 +279,33 @@ def run(directory: Path, settings: Sequence[str], out: Callable[[str], None]) ->
         if line.strip()
     ]
     results: dict[str, object] = {}
-    out(f"RPM2: {len(items)} documents, {len({i.thread for i in items})} threads; ")
+    path = (
+        "directly" if direct else "through a partner JSON Feed, the aggregator and a SQLite store"
+    )
+    out(
+        f"RPM2: {len(items)} documents, {len({i.thread for i in items})} threads, imported {path}; "
+    )
     out(f"pairs of near-duplicates in the corpus (Jaccard >= 0.5): {len(duplicates)}\n")
     for setting in settings:
-        docs = [document(item.id, *view(item, setting)) for item in items]
+        pieces = [(item.id, *view(item, setting)) for item in items]
+        copies, originals = republished(items, setting)
+        if direct:
+            docs = [document(*piece) for piece in pieces]
+            stress_docs = docs + [document(*piece) for piece in copies]
+        else:
+            docs = through_store([pieces])
+            stress_docs = through_store([pieces, copies])
         ranked, built, per_query = product_ranking(docs)
         base = score(items, baseline_ranking(docs), duplicates)
         ours = score(items, ranked, duplicates)
 
-        copies, originals = republished(items, setting)
         threads = {item.id: (item.thread, item.event) for item in items}
         threads.update({c: threads[o] for c, o in originals.items()})
         stress_pairs = duplicates | {frozenset(p) for p in originals.items()}
         stress_items = [*items, *(Item(c, *threads[c], "", "") for c in originals)]
-        stress_ranked, _, _ = product_ranking([*docs, *copies])
+        stress_ranked, _, _ = product_ranking(stress_docs)
         stress = score(stress_items, stress_ranked, stress_pairs, threads)
-        stress_base = score(stress_items, baseline_ranking([*docs, *copies]), stress_pairs, threads)
+        stress_base = score(stress_items, baseline_ranking(stress_docs), stress_pairs, threads)
 
         index = RelatedIndex()
         index.rebuild(docs)
@@ -286,13 +355,16 @@ def main() -> None:
         "--settings", default=",".join(SETTINGS), help="comma-separated: full,title30,title"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--direct", action="store_true", help="index the documents directly, not through a store"
+    )
     args = parser.parse_args()
     directory = Path(os.environ.get("SYNDICATE_RPM2_DIR", DEFAULT_DIR))
     settings = [s for s in args.settings.split(",") if s]
     unknown = [s for s in settings if s not in SETTINGS]
     if unknown:
         parser.error(f"unknown setting: {', '.join(unknown)}")
-    results = run(directory, settings, print)
+    results = run(directory, settings, print, direct=args.direct)
     if args.json:
         print(json.dumps(results, indent=2))
 

@@ -49,7 +49,7 @@ def test_article_document_reads_summary_then_body() -> None:
     assert doc.source == "Ovajabmedia"
 
 
-def test_story_document_reads_the_summary_and_takes_the_source_category() -> None:
+def test_story_document_reads_the_content_or_summary_and_takes_the_source_category() -> None:
     source = Source(
         id=3,
         url="https://partenaire.example/rss",
@@ -76,7 +76,7 @@ def test_story_document_reads_the_summary_and_takes_the_source_category() -> Non
         "first_seen_at": NOW,
         "modified_at": NOW,
     }
-    story = Story(summary_html="<p>Un bilan.</p>", content_html="<p>Long.</p>", **fields)
+    story = Story(summary_html="<p>Un bilan.</p>", content_html="", **fields)
     doc = story_document(story, source)
     assert (doc.id, doc.kind, doc.text, doc.source) == (
         "story:7",
@@ -85,8 +85,8 @@ def test_story_document_reads_the_summary_and_takes_the_source_category() -> Non
         "Le Partenaire",
     )
     assert doc.categories == frozenset({"securite"})
-    bare = Story(summary_html="", content_html="<p>Le contenu.</p>", **fields)
-    assert story_document(bare, source).text == "Le contenu."
+    full = Story(summary_html="<p>Un bilan.</p>", content_html="<p>Un bilan. Long.</p>", **fields)
+    assert story_document(full, source).text == "Un bilan. Long."
 
 
 def test_signatures_estimate_how_much_two_leads_share() -> None:

@@ -94,11 +94,11 @@ def article_document(article: Article, source: str = "") -> Document:
 
 
 def story_document(story: Story, source: Source) -> Document:
-    """The ranker's view of a partner's story: its summary (else its content) as plain text.
+    """The ranker's view of a partner's story: its content (else its summary) as plain text.
 
     Its category is the one its source is mapped to.
     """
-    text = html_to_text(story.summary_html) or html_to_text(story.content_html)
+    text = html_to_text(story.content_html) or html_to_text(story.summary_html)
     return Document(
         id=f"story:{story.id}",
         kind="story",
