@@ -118,9 +118,9 @@ def main() -> None:
 
     index = RelatedIndex()
     before_index = rss_mib()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     index.rebuild(stories)
-    rebuild = time.perf_counter() - started
+    rebuild, rebuild_cpu = time.perf_counter() - started, time.process_time() - cpu
     index_mib = rss_mib() - before_index
 
     later = START + timedelta(minutes=5 * args.stories + 60)
@@ -157,7 +157,10 @@ def main() -> None:
         f"stories: {len(stories):,} (mean {words:.0f} words; generated in {generated:.1f} s, "
         f"{corpus_mib:.0f} MiB as Python objects)"
     )
-    print(f"full rebuild: {rebuild:.1f} s; index memory (RSS growth): {index_mib:.0f} MiB")
+    print(
+        f"full rebuild: {rebuild:.1f} s ({rebuild_cpu:.1f} s CPU); index arrays "
+        f"{index.nbytes / 2**20:.0f} MiB, RSS growth {index_mib:.0f} MiB"
+    )
     print(
         f"relate one new article ({len(articles)} articles, mean {article_words:.0f} words), "
         f"not yet indexed: {describe(relate)}"

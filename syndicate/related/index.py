@@ -85,7 +85,7 @@ class RankConfig:
     """The expanded query keeps its heaviest terms only (bounds the cost of long articles)."""
     neighbour_terms: int = 40
     """When reindexing, neighbours are found with each document's heaviest terms only..."""
-    neighbour_postings: int = 128
+    neighbour_postings: int = 64
     """... looked up in each term's heaviest postings only; similarities are then exact."""
     hash_features: int = 2**22
     offer_limit: int = 50
@@ -146,6 +146,21 @@ class RelatedIndex:
     @property
     def ids(self) -> list[str]:
         return list(self._slot)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the index's arrays and matrices (Python strings not counted)."""
+        arrays = [
+            self._alive, self._stories, self._times, self._categories, self._signatures,
+            self._signed, self._neighbours, self._neighbour_sims, self._norms,
+        ]  # fmt: skip
+        matrices = [self._inverted, self._raw.main, self._vectors.main, *self._raw.pending]
+        matrices += self._vectors.pending
+        total: int = sum(a.nbytes for a in arrays)
+        total += sum(int(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes) for m in matrices)
+        if self._tfidf is not None:
+            total += int(self._tfidf.idf_.nbytes)
+        return total
 
     def _grow(self, extra: int) -> None:
         need = len(self._ids) + extra
