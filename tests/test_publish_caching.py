@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from datetime import UTC, datetime
 
 from syndicate.publish.caching import (
     Entry,
+    FragmentCache,
     RenderCache,
     Representation,
     accepts_gzip,
@@ -132,3 +134,20 @@ def test_cache_is_bounded_by_bytes_and_evicts_least_recently_used() -> None:
     assert cache.used_bytes == 280 and len(cache) == 2
     cache.clear()
     assert len(cache) == 0 and cache.used_bytes == 0
+
+
+def test_fragments_are_bounded_by_bytes_and_cleared_at_once() -> None:
+    fragments = FragmentCache(budget_bytes=400)  # a fragment holds twice its bytes
+    for key in ("a", "b"):
+        fragments[key] = b"x" * 100
+    assert fragments["a"] == b"x" * 100  # b is now the least recently used
+    fragments["c"] = b"y" * 100
+    assert set(fragments) == {"a", "c"} and fragments.used_bytes == 400
+
+    many = FragmentCache(budget_bytes=10**9)
+    for number in range(20_000):
+        many[("rss", number)] = b"<item/>"
+    started = time.perf_counter()
+    many.clear()  # one pass (popping one by one took seconds: quadratic)
+    assert time.perf_counter() - started < 2
+    assert len(many) == 0 and many.used_bytes == 0

@@ -213,6 +213,12 @@ class FragmentCache(MutableMapping[Hashable, bytes]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def clear(self) -> None:
+        # MutableMapping's clear() pops one item at a time, copying every key each time.
+        with self._lock:
+            self._items.clear()
+            self._used = 0
+
     @property
     def used_bytes(self) -> int:
         return self._used
