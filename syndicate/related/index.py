@@ -44,6 +44,7 @@ from syndicate.related.french import DEFAULT_WEIGHTS, Weights, analyse
 from syndicate.related.sparse import (
     RowStore,
     dot_rows,
+    grouped_norms,
     prune,
     prune_rows,
     row_top_k,
@@ -88,7 +89,7 @@ class RankConfig:
     neighbour_postings: int = 64
     """... looked up in each term's heaviest postings only; similarities are then exact."""
     hash_features: int = 2**22
-    offer_limit: int = 50
+    offer_limit: int = 20
     """A new document is offered as neighbour to at most this many of its closest documents."""
     auto_reindex_limit: int = 20_000
     """Up to this size, the index reindexes itself each time it has doubled."""
@@ -315,14 +316,17 @@ class RelatedIndex:
 
     def _refresh_norms(self, slots: npt.NDArray[np.intp]) -> None:
         """``|e|`` for the given slots (chunked, sparse)."""
-        if len(slots) <= 64:
-            for slot in slots.tolist():
-                expanded = self._expanded(
-                    self._vectors.rows([slot]),
-                    self._neighbours[slot],
-                    self._neighbour_sims[slot],
-                )
-                self._norms[slot] = max(float(np.linalg.norm(expanded.data)), 1e-6)
+        if len(slots) <= 256:
+            neighbours = self._neighbours[slots]
+            valid = neighbours >= 0
+            weights = self._mixing(neighbours, self._neighbour_sims[slots])
+            members = np.concatenate([slots, neighbours[valid]])
+            groups = np.concatenate(
+                [np.arange(len(slots)), np.repeat(np.arange(len(slots)), valid.sum(axis=1))]
+            )
+            factors = np.concatenate([np.ones(len(slots)), weights[valid]])
+            norms = grouped_norms(self._vectors.rows(members), groups, factors, len(slots))
+            self._norms[slots] = np.maximum(norms, 1e-6)
             return
         for start in range(0, len(slots), 4096):
             part = slots[start : start + 4096]

@@ -180,3 +180,19 @@ def row_top_k(
     ids[good] = found[good]
     sims[good] = chosen_sims[good]
     return ids, sims
+
+
+def grouped_norms(
+    rows: sp.csr_matrix,
+    groups: npt.NDArray[np.intp],
+    weights: npt.NDArray[np.floating],
+    count: int,
+) -> npt.NDArray[np.float64]:
+    """``|Σ weights[r] * rows[r]|`` over the rows of each group (no vocabulary-wide workspace)."""
+    lengths = np.diff(rows.indptr)
+    row_of = np.repeat(np.arange(rows.shape[0]), lengths)
+    keys = groups[row_of].astype(np.int64) * rows.shape[1] + rows.indices
+    unique, inverse = np.unique(keys, return_inverse=True)
+    sums = np.bincount(inverse, weights=rows.data * np.asarray(weights, np.float64)[row_of])
+    squares = np.bincount(unique // rows.shape[1], weights=sums**2, minlength=count)
+    return np.asarray(np.sqrt(squares), dtype=np.float64)
