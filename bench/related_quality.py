@@ -22,6 +22,9 @@ cosine) over the same words, with no title weight, no names, no expansion, no th
 Two checks follow: the same corpus with 40 stories republished by a second partner (the
 duplicates must not show), and the 47 demo articles of the package (West African news of 2026)
 asked against the 2008 corpus, where few or no items should be shown.
+
+Targets (issue 5): P@5 at least 0.97 on full text, 0.92 on title + 30 words, 0.80 on titles
+alone; no duplicate in the top 5. The script exits 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from syndicate.store import stories as story_store  # noqa: E402
 DEFAULT_DIR = ROOT.parent / "shared" / "data" / "rpm2"
 NAME = re.compile(r"T(\d\d)_C(\d)_(\d\d)")
 PUBLISHED = datetime(2008, 10, 1, tzinfo=UTC)
+TARGETS = {"full": 0.97, "title30": 0.92, "title": 0.80}
 SETTINGS = {
     "full": "full text",
     "title30": "title + first 30 words",
@@ -173,6 +177,7 @@ def duplicate_pairs(texts: dict[str, str]) -> set[frozenset[str]]:
 @dataclass
 class Scores:
     p5: float
+    precision_shown: float
     ndcg10: float
     duplicates: float
     shown: float
@@ -186,7 +191,7 @@ def score(
     threads: dict[str, tuple[int, int]] | None = None,
 ) -> Scores:
     known = threads or {item.id: (item.thread, item.event) for item in items}
-    p5, ndcg, dup, shown = [], [], 0, 0
+    p5, ndcg, dup, shown, right = [], [], 0, 0, 0
 
     def gain(query: str, other: str) -> int:
         if known[other][0] != known[query][0]:
@@ -197,6 +202,7 @@ def score(
         found = ranked[item.id][:10]
         gains = [gain(item.id, other) for other in found]
         p5.append(sum(g > 0 for g in gains[:5]) / 5)
+        right += sum(g > 0 for g in gains[:5])
         ideal = sorted((gain(item.id, o.id) for o in items if o.id != item.id), reverse=True)
         dcg = sum((2**g - 1) / math.log2(rank + 2) for rank, g in enumerate(gains))
         idcg = sum((2**g - 1) / math.log2(rank + 2) for rank, g in enumerate(ideal[:10]))
@@ -209,6 +215,7 @@ def score(
                 dup += 1
     return Scores(
         p5=statistics.mean(p5),
+        precision_shown=right / max(shown, 1),
         ndcg10=statistics.mean(ndcg),
         duplicates=dup / max(shown, 1),
         shown=shown / len(items),
@@ -326,6 +333,10 @@ def run(
         )
         out(f"| items shown per query (of 5) | {ours.shown:.2f} | {base.shown:.2f} | |")
         out(
+            f"| share of shown items in the same thread | {ours.precision_shown:.3f} "
+            f"| {base.precision_shown:.3f} | {ratio(ours.precision_shown, base.precision_shown)} |"
+        )
+        out(
             f"| 47 off-corpus demo articles: items shown per query (of 5) "
             f"| {statistics.mean(off):.2f} | 5.00 | |"
         )
@@ -367,6 +378,17 @@ def main() -> None:
     results = run(directory, settings, print, direct=args.direct)
     if args.json:
         print(json.dumps(results, indent=2))
+    missed = []
+    for setting in settings:
+        figures = results[setting]
+        assert isinstance(figures, dict)
+        if figures["p5"] < TARGETS[setting]:
+            missed.append(f"{setting}: P@5 {figures['p5']:.3f} < {TARGETS[setting]:.2f}")
+        if figures["duplicates_top5"] or figures["duplicates_top5_republished"]:
+            missed.append(f"{setting}: duplicates in the top 5")
+    print("\ntargets: " + ("; ".join(missed) if missed else "met"))
+    if missed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
