@@ -45,6 +45,7 @@ DRAFTS = [
     draft("image-sans-texte", image=Image("https://cdn.example/a.png", "image/png", 9)),
     draft("brouillon", status=Status.DRAFT, published_at=NOW - timedelta(hours=2)),
     draft("programme", published_at=NOW + timedelta(days=2), updated_at=NOW + timedelta(days=2)),
+    draft("en-direct", published_at=NOW, updated_at=NOW),  # the three times equal
 ]
 
 
@@ -79,8 +80,9 @@ def test_read_articles_equal_constructed_ones(database_url: str) -> None:
         )
         with pytest.raises(dataclasses.FrozenInstanceError):
             read.title = "changé"  # type: ignore[misc]
-    # same published_at: newest id first; drafts, scheduled and other categories left out
+    # newest first (same time: highest id first); drafts, scheduled, other categories left out
     assert [a.slug for a in public] == [
+        "en-direct",
         "image-sans-texte",
         "mis-a-jour",
         "sans-image-ni-courriel",

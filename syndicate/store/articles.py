@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any, TypeVar
@@ -100,12 +100,8 @@ def _utc(value: Any) -> datetime:
 
 @lru_cache(maxsize=4096)
 def _decoded(text: str) -> tuple[str, ...]:
+    """A JSON list column as SQLite returns it (PostgreSQL's driver decodes it itself)."""
     return tuple(json.loads(text))
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    """A JSON list column: SQLite returns its text, PostgreSQL the decoded list."""
-    return _decoded(value) if isinstance(value, str) else tuple(value)
 
 
 @lru_cache(maxsize=1024)
@@ -131,17 +127,24 @@ _FILLABLE = {
     and "__slots__" not in vars(cls)
     for cls, names in _FIELDS.items()
 }
-_new_instance = object.__new__
-_set_attribute = object.__setattr__
 
 
-def _filled(cls: type[_T], values: dict[str, Any]) -> _T:
-    """``cls(**values)`` for a frozen dataclass, without its per-field __setattr__ cost."""
+def _maker(cls: type[_T]) -> Callable[[dict[str, Any]], _T]:
+    """``values -> cls(**values)`` for a frozen dataclass, without its per-field __setattr__."""
     if not _FILLABLE[cls]:
-        return cls(**values)
-    instance: _T = _new_instance(cls)
-    _set_attribute(instance, "__dict__", values)
-    return instance
+        return lambda values: cls(**values)
+    new_instance, set_attribute = object.__new__, object.__setattr__
+
+    def make(values: dict[str, Any]) -> _T:
+        instance: _T = new_instance(cls)
+        set_attribute(instance, "__dict__", values)
+        return instance
+
+    return make
+
+
+_make_article = _maker(Article)
+_make_image = _maker(Image)
 
 
 def _from_row(row: Sequence[Any]) -> Article:
@@ -150,31 +153,35 @@ def _from_row(row: Sequence[Any]) -> Article:
         language, status, published_at, updated_at, modified_at,
         image_url, image_type, image_length, image_alt,
     ) = row  # fmt: skip
+    # An article published or edited live has the same second in two or three of these:
+    # equal texts are parsed once.
     published = _utc(published_at)
+    updated = published if updated_at == published_at else _utc(updated_at)
+    modified = updated if modified_at == updated_at else _utc(modified_at)
     image = None
     if image_url:
-        image = _filled(
-            Image,
-            {"url": image_url, "type": image_type, "length": image_length, "alt": image_alt or ""},
+        image = _make_image(
+            {"url": image_url, "type": image_type, "length": image_length, "alt": image_alt or ""}
         )
-    return _filled(
-        Article,
+    return _make_article(
         {
             "slug": slug,
             "title": title,
             "summary": summary,
             "content_html": content_html,
             "author": _author(author_name, author_email) if author_name else None,
-            "categories": _strings(categories),
-            "tags": _strings(tags),
+            "categories": (
+                _decoded(categories) if isinstance(categories, str) else tuple(categories)
+            ),
+            "tags": _decoded(tags) if isinstance(tags, str) else tuple(tags),
             "language": language,
             "published_at": published,
-            "updated_at": published if updated_at == published_at else _utc(updated_at),
+            "updated_at": updated,
             "image": image,
             "status": _STATUSES[status],
             "id": id_,
-            "modified_at": _utc(modified_at),
-        },
+            "modified_at": modified,
+        }
     )
 
 
