@@ -137,6 +137,10 @@ class RelatedIndex:
         )
         self._tfidf: TfidfTransformer | None = None
         self._indexed_size = 0
+        self._spread: sp.csr_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
+        """The neighbour weights of the first rows as one sparse matrix (``b K`` above)."""
+        self._changed: set[int] = set()
+        """Rows of ``_spread`` whose neighbours changed since it was built."""
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -262,6 +266,7 @@ class RelatedIndex:
         self._neighbours, self._neighbour_sims = self._all_neighbours(vectors)
         self._norms = np.ones(n, dtype=np.float32)
         self._refresh_norms(np.arange(n))
+        self._build_spread()
         self._indexed_size = n
         assert self._neighbours.shape == (n, k)
 
@@ -379,6 +384,18 @@ class RelatedIndex:
         self._vectors.compact()
         self._raw.compact()
         self._inverted = sp.csr_matrix(self._vectors.main.T, dtype=np.float32)
+        self._build_spread()
+
+    def _build_spread(self) -> None:
+        n = len(self._ids)
+        neighbours = self._neighbours[:n]
+        valid = neighbours >= 0
+        weights = self._mixing(neighbours, self._neighbour_sims[:n])
+        indptr = np.concatenate([[0], np.cumsum(valid.sum(axis=1))])
+        self._spread = sp.csr_matrix(
+            (weights[valid], neighbours[valid], indptr), shape=(n, n), dtype=np.float32
+        )
+        self._changed = set()
 
     def _place(self, slot: int, vector: sp.csr_matrix) -> None:
         """Give a new slot its neighbours and offer it as a neighbour to its closest documents."""
@@ -408,6 +425,7 @@ class RelatedIndex:
             sims[position + 1 :] = sims[position:-1].copy()
             row[position] = slot
             sims[position] = scores[other]
+            self._changed.add(int(other))
         self._refresh_norms(np.concatenate([[slot], closer]).astype(np.intp))
 
     def remove(self, doc_id: str) -> bool:
@@ -460,9 +478,14 @@ class RelatedIndex:
         expanded = self._expanded(vector, ids, sims)
         norm = float(np.linalg.norm(expanded.data))
         first = self._base_scores(prune(expanded, self.config.query_terms))
-        around = self._neighbours[:n]
-        weights = self._mixing(around, self._neighbour_sims[:n])
-        second = (first[np.maximum(around, 0)] * weights).sum(axis=1)
+        built = int(self._spread.shape[0])
+        second = np.zeros(n)
+        second[:built] = self._spread @ first[:built]
+        rows = np.concatenate([np.fromiter(self._changed, np.intp), np.arange(built, n)])
+        if rows.size:
+            around = self._neighbours[rows]
+            weights = self._mixing(around, self._neighbour_sims[rows])
+            second[rows] = (first[np.maximum(around, 0)] * weights).sum(axis=1)
         return np.asarray((first + second) / (max(norm, 1e-6) * self._norms[:n]), np.float64)
 
     def related(
