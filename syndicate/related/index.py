@@ -171,7 +171,7 @@ class RelatedIndex:
         need = len(self._ids) + extra
         if need <= len(self._alive):
             return
-        size = max(need, 2 * len(self._alive), 64)
+        size = max(need, len(self._alive) + len(self._alive) // 4, 64)
         k = self.config.neighbours
 
         def grown(array: npt.NDArray[G], fill: object) -> npt.NDArray[G]:
@@ -250,7 +250,6 @@ class RelatedIndex:
         categories = self._categories[keep]
         signatures, signed = self._signatures[keep], self._signed[keep]
         leads = [self._leads[i] for i in keep]
-        k = self.config.neighbours
         n = len(keep)
         self._ids, self._kinds = ids, kinds
         self._slot = {doc_id: i for i, doc_id in enumerate(ids)}
@@ -268,7 +267,7 @@ class RelatedIndex:
         self._refresh_norms(np.arange(n))
         self._build_spread()
         self._indexed_size = n
-        assert self._neighbours.shape == (n, k)
+        self._grow(max(64, n // 8))  # room for the next additions without a copy
 
     def _all_neighbours(self, vectors: sp.csr_matrix) -> tuple[Ints, Floats]:
         """Each document's nearest neighbours, found with its heaviest terms, exact similarity."""
