@@ -104,7 +104,7 @@ class _Word(NamedTuple):
     kept: bool
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=200_000)
 def _word(lower: str) -> _Word:
     folded = lower.translate(_FOLD)
     stemmed = _STEMMER.stemWord(lower).translate(_FOLD)
@@ -169,7 +169,7 @@ class _Surface(NamedTuple):
     """A letter word that is not a stop word: it may be part of a name."""
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=200_000)
 def _surface(surface: str) -> _Surface:
     lower = surface.lower()
     word = _word(lower)
