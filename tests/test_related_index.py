@@ -249,6 +249,13 @@ def test_related_many_merges_and_never_returns_the_queries(index: RelatedIndex) 
 
 def test_rank_and_empty_index() -> None:
     assert RelatedIndex().related(story("q", "Bamako"), limit=5) == []
+    empty = RelatedIndex()
+    empty.rebuild([])
+    assert len(empty) == 0
+    assert empty.related(story("q", "Bamako")) == []
+    assert empty.related_many([]) == []
+    empty.add(story("blank", ""))
+    assert empty.related("blank") == []
     query = story("q", AES[0][0], AES[0][1])
     found = rank(query, [story(f"c{i}", t, x) for i, (t, x) in enumerate(AES[1:] + FOOTBALL)])
     assert found and all(int(m.id[1:]) < len(AES) - 1 for m in found)

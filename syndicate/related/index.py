@@ -204,6 +204,8 @@ class RelatedIndex:
     # ---- building ----------------------------------------------------------------------------
 
     def _counts(self, docs: Sequence[Document]) -> sp.csr_matrix:
+        if not docs:
+            return sp.csr_matrix((0, self.config.hash_features), dtype=np.float32)
         weights = self.config.weights
         terms = (analyse(doc.title, doc.text, weights) for doc in docs)
         return sp.csr_matrix(self._hasher.transform(terms), dtype=np.float32)
