@@ -261,15 +261,21 @@ def get(connection: Connection, slug: str, for_update: bool = False) -> Article 
     return _from_row(row) if row else None
 
 
-def existing_slugs(connection: Connection, slugs: Collection[str]) -> set[str]:
-    found: set[str] = set()
-    chunk = list(slugs)
-    for start in range(0, len(chunk), 500):
-        part = chunk[start : start + 500]
-        found.update(
-            connection.execute(select(articles.c.slug).where(articles.c.slug.in_(part))).scalars()
-        )
+SLUG_CHUNK = 500  # keeps every IN list far below the databases' bound-parameter limits
+
+
+def _ids_by_slug(connection: Connection, slugs: Collection[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    pending = list(slugs)
+    for start in range(0, len(pending), SLUG_CHUNK):
+        part = pending[start : start + SLUG_CHUNK]
+        query = select(articles.c.slug, articles.c.id).where(articles.c.slug.in_(part))
+        found.update(connection.execute(query).all())
     return found
+
+
+def existing_slugs(connection: Connection, slugs: Collection[str]) -> set[str]:
+    return set(_ids_by_slug(connection, slugs))
 
 
 def insert_many(connection: Connection, drafts: Sequence[ArticleDraft], now: datetime) -> None:
@@ -277,9 +283,7 @@ def insert_many(connection: Connection, drafts: Sequence[ArticleDraft], now: dat
     if not drafts:
         return
     connection.execute(insert(articles), [_row_values(draft, now) for draft in drafts])
-    slugs = [draft.slug for draft in drafts]
-    query = select(articles.c.slug, articles.c.id).where(articles.c.slug.in_(slugs))
-    ids: dict[str, int] = dict(connection.execute(query).all())
+    ids = _ids_by_slug(connection, [draft.slug for draft in drafts])
     category_rows = [row for draft in drafts for row in _category_rows(ids[draft.slug], draft)]
     connection.execute(insert(article_categories), category_rows)
     touch_feeds(connection, _affected_feeds(*drafts), now)
