@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import IO, Any, ParamSpec, TypeVar
 
 import click
@@ -78,8 +79,17 @@ def _report(report: ImportReport) -> str:
 @demo_group.command("load")
 @reports_errors
 def demo_load() -> None:
-    """Load the demo articles (idempotent)."""
-    click.echo(f"demo articles: {_report(demo.load_demo(services().newsroom))}")
+    """Load the demo articles (idempotent); in development, a `demo` operator for /admin."""
+    svc = services()
+    click.echo(f"demo articles: {_report(demo.load_demo(svc.newsroom))}")
+    if not svc.settings.is_development:
+        return
+    password = demo.ensure_demo_operator(svc.operators, Path(svc.settings.instance_path))
+    if password:
+        click.echo(
+            f"console: {svc.settings.base_url}/admin, operator {demo.DEMO_OPERATOR!r}, "
+            f"password {password} (development only)"
+        )
 
 
 # articles ----------------------------------------------------------------------------------
@@ -112,8 +122,10 @@ def articles_list(category: str | None, limit: int, public: bool) -> None:
     listing = svc.newsroom.page(category, 1, limit, public_only=public)
     now = svc.clock()
     for article in listing.items:
-        state = "public" if article.is_public(now) else (
-            "draft" if article.status.value == "draft" else "scheduled"
+        state = (
+            "public"
+            if article.is_public(now)
+            else ("draft" if article.status.value == "draft" else "scheduled")
         )
         click.echo(
             f"{article.published_at:%Y-%m-%d %H:%M}  {state:<9}  "

@@ -169,3 +169,24 @@ def test_production_without_secret_refuses_to_start(cli_env: dict[str, str]) -> 
     result = _run(["db", "upgrade"], cli_env)
     assert result.returncode == 2
     assert "SYNDICATE_SECRET_KEY is not set" in result.stderr
+
+
+def test_demo_load_in_development_creates_a_demo_operator(
+    database_url: str, tmp_path: Path, clock: Any
+) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(database_url, tmp_path, clock, env="development")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    password = first.output.split("password ")[1].split()[0]
+    assert f"password {password}" in runner.invoke(args=["demo", "load"]).output
+    operator = services(app).operators.sign_in("demo", password, "127.0.0.1")
+    assert operator.name == "demo"
+    services(app).store.dispose()
+
+
+def test_demo_load_in_production_creates_no_operator(runner: FlaskCliRunner, app: Flask) -> None:
+    assert "console:" not in runner.invoke(args=["demo", "load"]).output
+    assert services(app).operators.all() == []

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import secrets
 from pathlib import Path
 
 from syndicate.newsroom.service import ImportReport, Newsroom
+from syndicate.operators.service import Operators
 
 DEMO_DIR = Path(__file__).resolve().parent
 ARTICLES_FILE = DEMO_DIR / "articles.jsonl"
 IMAGES_DIR = DEMO_DIR / "images"
 IMAGES_URL_PATH = "/media/demo/"
+DEMO_OPERATOR = "demo"
 
 
 def demo_lines() -> list[str]:
@@ -37,3 +40,24 @@ def demo_lines() -> list[str]:
 def load_demo(newsroom: Newsroom) -> ImportReport:
     """Idempotent: a second load changes nothing."""
     return newsroom.import_lines(demo_lines(), update_existing=True)
+
+
+def ensure_demo_operator(operators: Operators, instance_path: Path) -> str | None:
+    """In a development store with no operator yet, create ``demo`` with a random password.
+
+    The password is kept in the instance folder (readable by its owner only) so that every
+    ``make run`` can remind the developer of it. Returns it, or ``None`` if the store already
+    had operators of its own.
+    """
+    password_file = instance_path / "demo-operator-password"
+    names = {operator.name for operator in operators.all()}
+    if names == {DEMO_OPERATOR} and password_file.exists():
+        return password_file.read_text(encoding="utf-8").strip()
+    if names:
+        return None
+    password = secrets.token_urlsafe(12)
+    operators.create(DEMO_OPERATOR, password)
+    password_file.parent.mkdir(parents=True, exist_ok=True)
+    password_file.touch(mode=0o600)
+    password_file.write_text(password + "\n", encoding="utf-8")
+    return password
