@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from syndicate.categories import load_categories
 from syndicate.config import ensure_secret_key, load_settings
@@ -54,4 +55,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     publish.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     return app

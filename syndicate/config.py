@@ -38,6 +38,13 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"expected an integer >= 0, got {raw!r}")
+    return value
+
+
 def _parse_base_url(raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
@@ -89,7 +96,9 @@ def _parse_positive_float(raw: str) -> float:
     return value
 
 
-def _setting(default: Any, help: str, parse: Callable[[str], Any] = str, secret: bool = False) -> Any:
+def _setting(
+    default: Any, help: str, parse: Callable[[str], Any] = str, secret: bool = False
+) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse, "secret": secret})
 
 
@@ -145,6 +154,12 @@ class Settings:
         "`https://partner.example, https://*.other.example`); empty: every origin.",
         _parse_origins,
     )
+    proxy_hops: int = _setting(
+        0,
+        "Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto to trust, "
+        "so sign-in throttling sees each visitor's address.",
+        _parse_non_negative_int,
+    )
     allow_private_sources: bool = _setting(
         False,
         "Allow partner sources on private/loopback addresses (tests and the demo only).",
@@ -162,10 +177,13 @@ class Settings:
         300, "Shortest polling interval an operator may set for a source.", parse_duration
     )
     fetch_max_interval: int = _setting(
-        86400, "Longest wait between two polls, whatever ttl, max-age or backoff ask.", parse_duration
+        86400,
+        "Longest wait between two polls, whatever ttl, max-age or backoff ask.",
+        parse_duration,
     )
     fetch_failure_threshold: int = _setting(
-        10, "Consecutive failures after which a source is paused (its reason shown).",
+        10,
+        "Consecutive failures after which a source is paused (its reason shown).",
         _parse_positive_int,
     )
     fetch_connect_timeout: float = _setting(
@@ -175,23 +193,25 @@ class Settings:
         30.0, "Seconds to wait for each read from a partner.", _parse_positive_float
     )
     fetch_deadline: float = _setting(
-        60.0, "Total seconds one fetch may take, redirects and body included.", _parse_positive_float
+        60.0,
+        "Total seconds one fetch may take, redirects and body included.",
+        _parse_positive_float,
     )
     fetch_max_bytes: int = _setting(
-        10 * 1024 * 1024, "Largest feed body accepted, counted after decompression.",
+        10 * 1024 * 1024,
+        "Largest feed body accepted, counted after decompression.",
         _parse_positive_int,
     )
     fetch_max_redirects: int = _setting(5, "Redirects followed per fetch.", int)
     fetch_max_entries: int = _setting(
-        500, "Entries read from one feed document (the first ones, newest by convention).",
+        500,
+        "Entries read from one feed document (the first ones, newest by convention).",
         _parse_positive_int,
     )
     fetch_concurrency: int = _setting(
         8, "Sources fetched at once during a pass.", _parse_positive_int
     )
-    fetch_per_host: int = _setting(
-        2, "Requests at once to one partner host.", _parse_positive_int
-    )
+    fetch_per_host: int = _setting(2, "Requests at once to one partner host.", _parse_positive_int)
     fetch_user_agent: str = _setting(
         "", "User-Agent sent to partners; empty: `syndicate/<version> (+<base URL>)`."
     )
@@ -202,14 +222,16 @@ class Settings:
         90, "Partner stories older than this many days are pruned.", _parse_positive_int
     )
     story_update_cap: int = _setting(
-        5, "Updates of one partner story accepted per day (more edits wait for the next day).",
+        5,
+        "Updates of one partner story accepted per day (more edits wait for the next day).",
         _parse_positive_int,
     )
     scheduler_tick: int = _setting(
         30, "Seconds between two looks for due sources by the scheduler.", parse_duration
     )
     scheduler_lease: int = _setting(
-        90, "Seconds a scheduler's lock lasts without a heartbeat before a standby takes over.",
+        90,
+        "Seconds a scheduler's lock lasts without a heartbeat before a standby takes over.",
         parse_duration,
     )
 

@@ -55,3 +55,21 @@ def test_development_uses_a_persistent_local_secret_and_says_so(tmp_path: Path) 
     second, _ = ensure_secret_key(settings)
     assert first.secret_key and first.secret_key == second.secret_key
     assert warning and "development" in warning
+
+
+def test_behind_a_proxy_the_visitor_address_comes_from_x_forwarded_for(tmp_path: Path) -> None:
+    from flask import request
+
+    from syndicate.app import create_app
+
+    app = create_app(
+        {"secret_key": "s", "instance_path": str(tmp_path), "proxy_hops": 1,
+         "database_url": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    )  # fmt: skip
+    app.add_url_rule("/whoami", "whoami", lambda: request.remote_addr or "")
+    response = app.test_client().get(
+        "/whoami",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert response.get_data(as_text=True) == "203.0.113.9"
