@@ -42,7 +42,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_articles"),
         sa.UniqueConstraint("slug", name="uq_articles_slug"),
     )
-    op.create_index("ix_articles_status_published_at_id", "articles", ["status", "published_at", "id"])
+    op.create_index(
+        "ix_articles_status_published_at_id", "articles", ["status", "published_at", "id"]
+    )
     op.create_table(
         "article_categories",
         sa.Column("article_id", sa.Integer(), nullable=False),
