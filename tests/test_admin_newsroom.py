@@ -16,7 +16,6 @@ from syndicate.store import tokens as token_store
 from tests.admin_helpers import console_app, post, sign_in, text
 from tests.conftest import FakeClock, article_body
 
-
 pytestmark = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
