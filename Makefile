@@ -21,6 +21,7 @@ install: $(STAMP)
 run: install
 	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate db upgrade
 	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate demo load
+	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate related rebuild
 	@export SYNDICATE_ENV=$${SYNDICATE_ENV:-development}; \
 	$(BIN)/syndicate scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; \

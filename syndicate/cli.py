@@ -198,9 +198,11 @@ COMMANDS = (db, demo_group, articles, tokens_group, serve)
 
 
 def init_app(app: Flask) -> None:
-    from syndicate import cli_operators, cli_sources
+    from syndicate import cli_operators, cli_related, cli_sources
 
-    for command in (*COMMANDS, *cli_sources.COMMANDS, *cli_operators.COMMANDS):
+    for command in (
+        *COMMANDS, *cli_sources.COMMANDS, *cli_operators.COMMANDS, *cli_related.COMMANDS
+    ):
         app.cli.add_command(command)
 
 

@@ -172,6 +172,8 @@ def fetch(source_ids: tuple[int, ...]) -> None:
         if result.outcome in {"failed", "gone", "delayed"}:
             click.echo(f"source {result.source_id}: {result.outcome}: {result.error}", err=True)
     aggregator.close()
+    relisted = services().related.refresh()
+    click.echo(f"related: {relisted} list(s) recomputed", err=True)
     click.echo(report.summary())
 
 
@@ -185,10 +187,12 @@ def scheduler(once: bool) -> None:
     runner = Scheduler(
         svc.aggregator, svc.store, tick=svc.settings.scheduler_tick,
         lease=svc.settings.scheduler_lease, clock=svc.clock,
+        related=svc.related, related_interval=svc.settings.related_interval,
     )  # fmt: skip
     if once:
         svc.aggregator.apply_sources_file()
         report = runner.tick()
+        runner.relate()
         runner.lock.release()
         svc.aggregator.close()
         click.echo(report.summary() if report else "another scheduler holds the lock")

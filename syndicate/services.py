@@ -12,6 +12,7 @@ from syndicate.aggregate.service import Aggregator
 from syndicate.config import Settings
 from syndicate.newsroom.service import Newsroom
 from syndicate.operators.service import Operators
+from syndicate.related_service import RelatedService
 from syndicate.store import Store
 from syndicate.types import Category, Clock
 
@@ -31,14 +32,23 @@ class Services:
     newsroom: Newsroom
     aggregator: Aggregator
     operators: Operators
+    related: RelatedService
 
     @classmethod
-    def build(cls, settings: Settings, categories: Mapping[str, Category], clock: Clock) -> Services:
+    def build(
+        cls, settings: Settings, categories: Mapping[str, Category], clock: Clock
+    ) -> Services:
         store = Store(settings.resolved_database_url)
         newsroom = Newsroom(store, categories, settings.base_url, clock)
         aggregator = Aggregator(store, settings, categories, clock)
         operators = Operators(store, clock)
-        return cls(settings, store, categories, clock, newsroom, aggregator, operators)
+        related = RelatedService(
+            store, categories, clock, base_url=settings.base_url, site_name=settings.site_name,
+            limit=settings.related_limit, feed_size=settings.feed_size,
+            retention_days=settings.story_retention_days,
+        )  # fmt: skip
+        newsroom.article_listeners.append(related.mark_dirty)
+        return cls(settings, store, categories, clock, newsroom, aggregator, operators, related)
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = self

@@ -165,3 +165,53 @@ class FetchAttempt:
     new: int
     updated: int
     error: str | None
+
+
+@dataclass(frozen=True)
+class RelatedItem:
+    """One entry of an article's "More Stories": our article or a partner's story."""
+
+    kind: str
+    """``article`` or ``story``."""
+    title: str
+    url: str
+    """Absolute: our article's page, or the partner's page of the story."""
+    source: str
+    """Our site's name, or the partner's."""
+    published_at: datetime
+    score: float
+
+
+@dataclass(frozen=True)
+class RelatedStory:
+    """A partner's story related to a category, with the source that credits it."""
+
+    story: Story
+    source_name: str
+    source_url: str
+    """The partner's feed URL."""
+    source_site_url: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.story.title
+
+    @property
+    def url(self) -> str:
+        return self.story.url or ""
+
+    @property
+    def source(self) -> str:
+        return self.source_name
+
+    @property
+    def published_at(self) -> datetime:
+        return self.story.published_at
+
+    @property
+    def modified_at(self) -> datetime:
+        return self.story.modified_at
+
+    @property
+    def image(self) -> Image | None:
+        return self.story.image

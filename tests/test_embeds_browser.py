@@ -138,8 +138,9 @@ def start_site(
             published_at="2026-11-07T08:00:00Z",
         )
     )  # fmt: skip
-    if related != "none":
-        object.__setattr__(services(app), "related", RelatedEngine())
+    # ``none``: a site without the related-stories engine (the real one is wired by default).
+    engine = RelatedEngine() if related != "none" else None
+    object.__setattr__(services(app), "related", engine)
     feeds = {"securite": related_feed(server.url)} if related == "feed" else {}
     server.app = with_related_feeds(app, feeds)
     return Site(server, app)

@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -34,6 +35,10 @@ PRUNE_EVERY = timedelta(hours=1)
 
 def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class RelatedRefresher(Protocol):
+    def refresh(self, stories: Iterable[int] = ()) -> int: ...
 
 
 class SchedulerLock(Protocol):
@@ -173,8 +178,12 @@ class Scheduler:
         lease: int,
         clock: Clock,
         lock: SchedulerLock | None = None,
+        related: RelatedRefresher | None = None,
+        related_interval: int = 10,
     ) -> None:
         self.aggregator = aggregator
+        self.related = related
+        self.related_interval = related_interval
         self.tick_seconds = tick
         self.lease_seconds = lease
         self.clock = clock
@@ -209,8 +218,20 @@ class Scheduler:
             self.aggregator.prune()
         return report
 
+    def relate(self) -> int | None:
+        """Fold marked articles and new stories into related lists, if we lead."""
+        if self.related is None or not self.active:
+            return None
+        return self.related.refresh()
+
+    def _after_pass(self, _story_ids: frozenset[int]) -> None:
+        self.relate()  # new and changed stories are read from the store
+
     def _guarded(self, job: str) -> None:
         try:
+            if job == "related":
+                self.relate()
+                return
             self.heartbeat() if job == "heartbeat" else self.tick()
         except Exception:  # a failed run must not stop the scheduler
             log.exception("scheduler job %s failed", job)
@@ -230,6 +251,13 @@ class Scheduler:
             self._guarded, "interval", args=["poll"], id="poll",
             seconds=self.tick_seconds, next_run_time=datetime.now(UTC), **common,
         )  # fmt: skip
+        if self.related is not None:
+            # After each pass at once, and every few seconds for the newsroom's writes.
+            self.aggregator.listeners.append(self._after_pass)
+            scheduler.add_job(
+                self._guarded, "interval", args=["related"], id="related",
+                seconds=self.related_interval, **common,
+            )  # fmt: skip
         scheduler.start()
         log.info("scheduler %s started (tick %ds)", self.lock.holder, self.tick_seconds)
         try:

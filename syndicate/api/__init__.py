@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from syndicate.api import articles, categories, openapi, sources  # noqa: E402, F401
+from syndicate.api import articles, categories, openapi, related, sources  # noqa: E402, F401

@@ -68,6 +68,30 @@ ARTICLE_INPUT: dict[str, Any] = {
 }
 
 
+RELATED: dict[str, Any] = {
+    "type": "object",
+    "required": ["article", "items"],
+    "properties": {
+        "article": {"type": "string"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kind", "title", "url", "source", "published_at", "score"],
+                "properties": {
+                    "kind": {"enum": ["article", "story"]},
+                    "title": {"type": "string"},
+                    "url": {"type": "string"},
+                    "source": {"type": "string"},
+                    "published_at": _DATE_TIME,
+                    "score": {"type": "number"},
+                },
+            },
+        },
+    },
+}
+
+
 def document(base_url: str) -> dict[str, Any]:
     article = {**ARTICLE_INPUT, "additionalProperties": True}
     return {
@@ -120,6 +144,13 @@ def document(base_url: str) -> dict[str, Any]:
                     "responses": {"204": {"description": "Deleted"}, **_errors(401, 404)},
                 },
             },
+            "/articles/{slug}/related": {
+                "parameters": [_SLUG],
+                "get": {
+                    "summary": "An article's related stories (\"More Stories\"), best first",
+                    "responses": {**_ok("Related"), **_errors(404)},
+                },
+            },
             **source_paths(),
         },
         "components": {
@@ -128,6 +159,7 @@ def document(base_url: str) -> dict[str, Any]:
                 "ArticleInput": ARTICLE_INPUT,
                 "Article": article,
                 **source_schemas(),
+                "Related": RELATED,
                 "List": {
                     "type": "object",
                     "properties": {

@@ -2,7 +2,8 @@
 
 RFC 5005 paging has one field here: ``next_url``. Categories become ``tags`` (their labels) with
 the article's own tags; the image is both ``image`` and an attachment with its type and size.
-A partner's story credits its source in ``_syndicate.source`` (extensions start with ``_``).
+A partner's story credits its source in ``_source`` ({name, url}) and ``_syndicate.source``
+(extensions start with ``_``).
 """
 
 from __future__ import annotations
@@ -104,4 +105,10 @@ def _item(item: Item) -> dict[str, Any]:
         if item.rights:
             extension["rights"] = item.rights
         entry["_syndicate"] = extension
+    if item.source:
+        # What embed.js and other readers of related feeds look for: who published it, where.
+        entry["_source"] = {
+            "name": item.source.name,
+            "url": item.source.site_url or item.source.feed_url,
+        }
     return entry

@@ -121,7 +121,6 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime),
 )
 
-
 # Partner sources and their polling state (aggregate/). ``url`` is the feed URL as fetched.
 sources = Table(
     "sources",
@@ -263,4 +262,32 @@ signin_failures = Table(
     Column("failures", Integer, nullable=False),
     Column("last_failed_at", UTCDateTime, nullable=False),
     Column("locked_until", UTCDateTime),
+)
+
+# "More Stories" of each article, computed by the scheduler's related-stories index (ranks from
+# 0, best first; exactly one target per row). Web processes only read it.
+related_items = Table(
+    "related_items",
+    metadata,
+    Column(
+        "article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("rank", Integer, primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("target_article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE")),
+    Column("target_story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE")),
+    Column("score", Float, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+    Index(None, "target_article_id"),
+    Index(None, "target_story_id"),
+)
+
+# Articles whose related list must be recomputed (written by any process after a newsroom
+# write, emptied by the scheduler). No foreign key: a deleted article's mark says "remove it".
+related_dirty = Table(
+    "related_dirty",
+    metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("marks", Integer, nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
 )

@@ -107,7 +107,7 @@ def article(slug: str) -> Response:
         "article.html",
         article=found,
         article_categories=[svc.categories[c] for c in found.categories if c in svc.categories],
-        related=[],
+        related=svc.related.article_related(found.slug),
         feeds=[*feeds, *feed_links("all", svc.settings.site_name)],
     )
 
