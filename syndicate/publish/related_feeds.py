@@ -34,6 +34,8 @@ from syndicate.publish.service import CONTENT_TYPES, WRITERS, FeedService
 from syndicate.related_service import feed_key
 from syndicate.sanitizer import plain_text
 from syndicate.services import services
+from syndicate.store.articles import ALL_FEED
+from syndicate.store.feeds import EPOCH
 from syndicate.types import RelatedStory
 from syndicate.urls import category_url
 
@@ -128,11 +130,17 @@ def serve_related(feeds: FeedService, category: str, extension: str) -> Represen
         raise NotFound(f"no related feed {category!r}")
     now = feeds.clock()
     key = feed_key(category)
-    version = feeds.probe.raw(key, now)
+    # The stories come from the lists of the category's newest articles: both versions count.
+    ours, theirs = feeds.probe.raw(category, now), feeds.probe.raw(key, now)
+    version = (ours, theirs)
     cache_key = ("related", category, extension)
     entry = feeds.cache.get(cache_key, version)
     if entry is None:
-        changed = feeds.probe.interpret(version).last_modified
+        changed = max(
+            feeds.probe.interpret(ours).last_modified, feeds.probe.interpret(theirs).last_modified
+        )
+        if changed == EPOCH:  # an empty category: date it by the site's last change instead
+            changed = feeds.probe.interpret(feeds.probe.raw(ALL_FEED, now)).last_modified
         stories = services().related.category_stories(category, feeds.page_size)
         newest = max((s.story.modified_at for s in stories), default=changed)
         updated = max(changed, newest).replace(microsecond=0)
