@@ -18,12 +18,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The scheduler starts once the server answers (at most 30 s later): in development its first
+# pass fetches the demo partners' feeds from this very server.
+SERVER_UP := import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)
+
 run: install
 	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate db upgrade
 	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate demo load
 	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate related rebuild
 	@export SYNDICATE_ENV=$${SYNDICATE_ENV:-development}; \
-	$(BIN)/syndicate scheduler & scheduler=$$!; \
+	case $$SYNDICATE_ENV in development|demo) \
+		export SYNDICATE_ALLOW_PRIVATE_SOURCES=$${SYNDICATE_ALLOW_PRIVATE_SOURCES:-true};; esac; \
+	{ for i in $$(seq 60); do $(BIN)/python -c "$(SERVER_UP)" $(HOST) $(PORT) 2>/dev/null && break; \
+		sleep 0.5; done; exec $(BIN)/syndicate scheduler; } & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; \
 	$(BIN)/syndicate serve --host $(HOST) --port $(PORT)
 

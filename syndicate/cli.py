@@ -79,11 +79,15 @@ def _report(report: ImportReport) -> str:
 @demo_group.command("load")
 @reports_errors
 def demo_load() -> None:
-    """Load the demo articles (idempotent); in development, a `demo` operator for /admin."""
+    """Load the demo articles (idempotent); in development, the demo partners' sources and a
+    `demo` operator for /admin."""
     svc = services()
     click.echo(f"demo articles: {_report(demo.load_demo(svc.newsroom))}")
     if not svc.settings.is_development:
         return
+    added = demo.add_demo_partners(svc.aggregator, svc.settings.base_url)
+    names = f" ({', '.join(added)})" if added else ""
+    click.echo(f"demo partners: {len(added)} source(s) added{names}")
     password = demo.ensure_demo_operator(svc.operators, Path(svc.settings.instance_path))
     if password:
         click.echo(

@@ -339,6 +339,27 @@ class Aggregator:
         self._notify([result])
         return AddResult(self.get(source.id), page_url, result)
 
+    def register(self, payload: Mapping[str, Any], *, origin: str) -> Source:
+        """Add a source without fetching it first (its first fetch is due at once, for the
+        scheduler): for feeds that cannot be reached yet, such as the demo partners served by
+        this site before it starts. The URL is not checked to be a feed; a taken URL is a
+        ``Conflict``."""
+        fields = source_fields(
+            payload, categories=self.categories, settings=self.settings, partial=False
+        )
+        url = fields["url"]
+        with self.store.begin() as connection:
+            return source_store.create(
+                connection,
+                url=url,
+                name=fields.get("name") or _host(url),
+                category=fields["category"],
+                interval=fields.get("interval", self.settings.fetch_interval),
+                origin=origin,
+                now=self.clock(),
+                enabled=fields.get("enabled", True),
+            )
+
     def preview(self, payload: Mapping[str, Any], *, entries: int = 5) -> Preview:
         """What ``add`` would do with this payload, without saving anything."""
         fields = source_fields(

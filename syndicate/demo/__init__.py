@@ -1,12 +1,15 @@
-"""Demo content: French West African news written for this project, with local images."""
+"""Demo content: French West African news written for this project, with local images, and
+three fictional partner outlets whose feeds the site serves itself (``/media/demo/partners/``)."""
 
 from __future__ import annotations
 
 import json
 import mimetypes
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
+from syndicate.aggregate.service import Aggregator
 from syndicate.newsroom.service import ImportReport, Newsroom
 from syndicate.operators.service import Operators
 
@@ -15,6 +18,36 @@ ARTICLES_FILE = DEMO_DIR / "articles.jsonl"
 IMAGES_DIR = DEMO_DIR / "images"
 IMAGES_URL_PATH = "/media/demo/"
 DEMO_OPERATOR = "demo"
+PARTNERS_DIR = DEMO_DIR / "partners"
+PARTNER_ORIGIN = "demo"
+
+
+@dataclass(frozen=True)
+class DemoPartner:
+    file: str
+    name: str
+    category: str
+    content_type: str
+
+    @property
+    def path(self) -> str:
+        """The feed's URL path on our own site."""
+        return f"{IMAGES_URL_PATH}partners/{self.file}"
+
+
+PARTNERS = (
+    DemoPartner("sahel-quotidien.rss", "Le Sahel Quotidien", "securite",
+                "application/rss+xml; charset=utf-8"),
+    DemoPartner("abidjan-matin.atom", "Abidjan Matin", "economie",
+                "application/atom+xml; charset=utf-8"),
+    DemoPartner("lome-hebdo.json", "Lomé Hebdo", "societe",
+                "application/feed+json; charset=utf-8"),
+)  # fmt: skip
+
+
+def partner_feed(name: str) -> DemoPartner | None:
+    """The demo partner served at ``/media/demo/<name>``, if ``name`` is one of theirs."""
+    return next((p for p in PARTNERS if name == f"partners/{p.file}"), None)
 
 
 def demo_lines() -> list[str]:
@@ -40,6 +73,21 @@ def demo_lines() -> list[str]:
 def load_demo(newsroom: Newsroom) -> ImportReport:
     """Idempotent: a second load changes nothing."""
     return newsroom.import_lines(demo_lines(), update_existing=True)
+
+
+def add_demo_partners(aggregator: Aggregator, base_url: str) -> list[str]:
+    """Add the demo partners' sources (served by this site under ``base_url``) without fetching
+    them: the server is not up yet, the scheduler fetches them. Idempotent: a URL already
+    among the sources is left as it is. Returns the names of the sources added."""
+    known = {source.url for source in aggregator.all_sources()}
+    added = []
+    for partner in PARTNERS:
+        url = base_url.rstrip("/") + partner.path
+        if url in known:
+            continue
+        payload = {"url": url, "name": partner.name, "category": partner.category}
+        added.append(aggregator.register(payload, origin=PARTNER_ORIGIN).name)
+    return added
 
 
 def ensure_demo_operator(operators: Operators, instance_path: Path) -> str | None:

@@ -114,6 +114,11 @@ def article(slug: str) -> Response:
 
 @bp.get("/media/demo/<path:name>")
 def demo_media(name: str) -> Response:
-    response = send_from_directory(demo.IMAGES_DIR, name, max_age=86400)
+    partner = demo.partner_feed(name)
+    if partner is not None:  # a short max-age: it is also the partner's polling hint
+        response = send_from_directory(demo.PARTNERS_DIR, partner.file, max_age=300)
+        response.headers["Content-Type"] = partner.content_type
+    else:
+        response = send_from_directory(demo.IMAGES_DIR, name, max_age=86400)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
