@@ -79,3 +79,16 @@ def plain_text(fragment: str, *, is_html: bool = True) -> str:
     if is_html:
         text = html.unescape(nh3.clean(text, tags=set(), attributes={}, strip_comments=True))
     return _SPACES_RE.sub(" ", text).strip()
+
+
+# Block ends become spaces first, so "<p>Fin.</p><p>Début" does not read "Fin.Début".
+_BLOCK_END_RE = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|figcaption|td|th)>|<br\s*/?>", re.I)
+
+
+def excerpt(content_html: str, length: int) -> str:
+    """The plain text of an HTML fragment, cut at a word boundary to at most ``length``
+    characters (an ellipsis marks the cut)."""
+    text = plain_text(_BLOCK_END_RE.sub(r" \g<0>", content_html))
+    if len(text) <= length:
+        return text
+    return text[:length].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"

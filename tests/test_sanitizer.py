@@ -56,3 +56,10 @@ def test_allowed_markup_survives_with_absolute_urls() -> None:
 
 def test_control_characters_are_removed() -> None:
     assert sanitize_html("<p>a\x00b\x0bc</p>", BASE) == "<p>abc</p>"
+
+
+def test_excerpt_reads_blocks_apart_and_cuts_at_a_word() -> None:
+    from syndicate.sanitizer import excerpt
+
+    assert excerpt("<p>Fin.</p><p>Début &amp; suite</p>", 100) == "Fin. Début & suite"
+    assert excerpt("<p>Les armées du Sahel, réunies</p>", 22) == "Les armées du Sahel…"

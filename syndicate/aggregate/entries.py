@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from syndicate.aggregate.parser import Fragment, ParsedEntry, ParsedFeed
-from syndicate.sanitizer import plain_text, sanitize_html, strip_xml_invalid
+from syndicate.sanitizer import excerpt, plain_text, sanitize_html, strip_xml_invalid
 from syndicate.types import Image
 
 TITLE_LIMIT = 500
 SUMMARY_CHARS = 400
 UNTITLED = "(sans titre)"
 _TRACKING_PREFIXES = ("utm_", "fbclid", "gclid", "xtor", "at_")
-_BLOCK_END_RE = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|figcaption|td|th)>|<br\s*/?>", re.I)
 
 
 @dataclass(frozen=True)
@@ -92,9 +90,7 @@ def _html(fragment: Fragment | None) -> str:
 
 
 def _excerpt(content_html: str) -> str:
-    text = plain_text(_BLOCK_END_RE.sub(r" \g<0>", content_html))
-    if len(text) > SUMMARY_CHARS:
-        text = text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
+    text = excerpt(content_html, SUMMARY_CHARS)
     return f"<p>{html.escape(text, quote=False)}</p>" if text else ""
 
 

@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
 from syndicate.publish.model import FeedDocument, Generator, Item, Media, Paging, Person, Term
-from syndicate.sanitizer import plain_text
+from syndicate.sanitizer import excerpt
 from syndicate.store.articles import ALL_FEED
 from syndicate.types import Article, Category
 from syndicate.urls import absolute, article_url, category_url, feed_url
@@ -122,7 +122,7 @@ def article_item(site: Site, article: Article, feed_updated: datetime) -> Item:
         id=url,
         url=url,
         title=article.title,
-        summary=article.summary or _excerpt(article.content_html),
+        summary=article.summary or summary_of(article.content_html),
         content_html=article.content_html,
         published=article.published_at,
         updated=min(max(article.updated_at, article.published_at), feed_updated),
@@ -143,9 +143,6 @@ def _term(base_url: str, slug: str, title: str) -> Term:
     return Term(term=slug, label=title, scheme=category_url(base_url, slug))
 
 
-def _excerpt(content_html: str) -> str:
-    text = plain_text(content_html)
-    if len(text) <= EXCERPT_LENGTH:
-        return text
-    cut = text[:EXCERPT_LENGTH].rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.") + "…"
+def summary_of(content_html: str) -> str:
+    """A plain-text summary for an item that has none of its own."""
+    return excerpt(content_html, EXCERPT_LENGTH)

@@ -27,7 +27,7 @@ from syndicate.publish.compose import (
     LOGO_PATH,
     STYLESHEET_PATH,
     Site,
-    _excerpt,
+    summary_of,
 )
 from syndicate.publish.model import Credit, FeedDocument, Item, Media, Paging, Person, Term
 from syndicate.publish.service import CONTENT_TYPES, WRITERS, FeedService
@@ -68,7 +68,7 @@ def story_item(site: Site, category: str, found: RelatedStory, feed_updated: dat
                 term=known.slug, label=known.title, scheme=category_url(site.base_url, known.slug)
             ),
         )
-    summary = plain_text(story.summary_html) or _excerpt(story.content_html) or story.title
+    summary = plain_text(story.summary_html) or summary_of(story.content_html) or story.title
     return Item(
         id=found.url,
         url=found.url,
