@@ -7,26 +7,11 @@ from typing import Any
 from flask import Response, jsonify
 
 from syndicate.api import bp
+from syndicate.api.openapi_parts import WRITE, body, errors, ok
 from syndicate.api.sources_openapi import source_paths, source_schemas
 from syndicate.services import services
 
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-_WRITE: dict[str, Any] = {"security": [{"bearer": []}]}
-
-
-def _ok(schema: str, status: str = "200") -> dict[str, Any]:
-    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-    return {status: {"description": "OK", "content": content}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): _PROBLEM for code in codes}
-
-
-def _body(schema: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{schema}"}
-    return {"required": True, "content": {"application/json": {"schema": ref}}}
 
 
 _DATE_TIME = {"type": "string", "format": "date-time"}
@@ -99,7 +84,7 @@ def document(base_url: str) -> dict[str, Any]:
         "info": {"title": "syndicate API", "version": "1"},
         "servers": [{"url": base_url + "/api/v1"}],
         "paths": {
-            "/categories": {"get": {"summary": "List categories", "responses": _ok("List")}},
+            "/categories": {"get": {"summary": "List categories", "responses": ok("List")}},
             "/articles": {
                 "get": {
                     "summary": "List articles, newest first (public ones without a token)",
@@ -111,44 +96,44 @@ def document(base_url: str) -> dict[str, Any]:
                             ("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
                         )
                     ],
-                    "responses": {**_ok("List"), **_errors(400, 404)},
+                    "responses": {**ok("List"), **errors(400, 404)},
                 },
                 "post": {
                     "summary": "Create an article",
-                    **_WRITE,
-                    "requestBody": _body("ArticleInput"),
-                    "responses": {**_ok("Article", "201"), **_errors(400, 401, 409, 413, 415, 422)},
+                    **WRITE,
+                    "requestBody": body("ArticleInput"),
+                    "responses": {**ok("Article", "201"), **errors(400, 401, 409, 413, 415, 422)},
                 },
             },
             "/articles/{slug}": {
                 "parameters": [_SLUG],
-                "get": {"summary": "One article", "responses": {**_ok("Article"), **_errors(404)}},
+                "get": {"summary": "One article", "responses": {**ok("Article"), **errors(404)}},
                 "put": {
                     "summary": "Replace an article",
-                    **_WRITE,
-                    "requestBody": _body("ArticleInput"),
-                    "responses": {**_ok("Article"), **_errors(400, 401, 404, 413, 415, 422)},
+                    **WRITE,
+                    "requestBody": body("ArticleInput"),
+                    "responses": {**ok("Article"), **errors(400, 401, 404, 413, 415, 422)},
                 },
                 "patch": {
                     "summary": "Change some fields (JSON merge patch; null removes)",
-                    **_WRITE,
+                    **WRITE,
                     "requestBody": {
                         "required": True,
                         "content": {"application/merge-patch+json": {"schema": {"type": "object"}}},
                     },
-                    "responses": {**_ok("Article"), **_errors(400, 401, 404, 413, 415, 422)},
+                    "responses": {**ok("Article"), **errors(400, 401, 404, 413, 415, 422)},
                 },
                 "delete": {
                     "summary": "Delete an article",
-                    **_WRITE,
-                    "responses": {"204": {"description": "Deleted"}, **_errors(401, 404)},
+                    **WRITE,
+                    "responses": {"204": {"description": "Deleted"}, **errors(401, 404)},
                 },
             },
             "/articles/{slug}/related": {
                 "parameters": [_SLUG],
                 "get": {
-                    "summary": "An article's related stories (\"More Stories\"), best first",
-                    "responses": {**_ok("Related"), **_errors(404)},
+                    "summary": 'An article\'s related stories ("More Stories"), best first',
+                    "responses": {**ok("Related"), **errors(404)},
                 },
             },
             **source_paths(),

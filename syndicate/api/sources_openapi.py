@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-_WRITE: dict[str, Any] = {"security": [{"bearer": []}]}
+from syndicate.api.openapi_parts import WRITE, body, errors, ok
+
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _PAGING = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
@@ -16,20 +16,6 @@ _PAGING = [
     },
 ]
 _TIME = {"type": ["string", "null"], "format": "date-time"}
-
-
-def _ok(schema: str, status: str = "200") -> dict[str, Any]:
-    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-    return {status: {"description": "OK", "content": content}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): _PROBLEM for code in codes}
-
-
-def _body(schema: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{schema}"}
-    return {"required": True, "content": {"application/json": {"schema": ref}}}
 
 
 SOURCE_INPUT: dict[str, Any] = {
@@ -98,42 +84,42 @@ def source_paths() -> dict[str, Any]:
             "get": {
                 "summary": "List partner sources with their polling state",
                 "parameters": _PAGING,
-                "responses": {**_ok("List"), **_errors(400, 404)},
+                "responses": {**ok("List"), **errors(400, 404)},
             },
             "post": {
                 "summary": "Add a source (fetched once first; a page: its autodiscovered feed)",
-                **_WRITE,
-                "requestBody": _body("SourceInput"),
-                "responses": {**_ok("Source", "201"), **_errors(400, 401, 409, 413, 415, 422)},
+                **WRITE,
+                "requestBody": body("SourceInput"),
+                "responses": {**ok("Source", "201"), **errors(400, 401, 409, 413, 415, 422)},
             },
         },
         "/sources/{id}": {
             "parameters": [_ID],
             "get": {
                 "summary": "One source, with its last fetch attempts",
-                "responses": {**_ok("Source"), **_errors(404)},
+                "responses": {**ok("Source"), **errors(404)},
             },
             "patch": {
                 "summary": "Change name, category, interval, URL; enabled pauses or resumes",
-                **_WRITE,
+                **WRITE,
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 },
-                "responses": {**_ok("Source"), **_errors(400, 401, 404, 409, 415, 422)},
+                "responses": {**ok("Source"), **errors(400, 401, 404, 409, 415, 422)},
             },
             "delete": {
                 "summary": "Remove a source and its stories",
-                **_WRITE,
-                "responses": {"204": {"description": "Deleted"}, **_errors(401, 404)},
+                **WRITE,
+                "responses": {"204": {"description": "Deleted"}, **errors(401, 404)},
             },
         },
         "/sources/{id}/fetch": {
             "parameters": [_ID],
             "post": {
                 "summary": "Fetch the source now",
-                **_WRITE,
-                "responses": {**_ok("FetchReport"), **_errors(401, 404)},
+                **WRITE,
+                "responses": {**ok("FetchReport"), **errors(401, 404)},
             },
         },
         "/sources/{id}/stories": {
@@ -141,7 +127,7 @@ def source_paths() -> dict[str, Any]:
             "get": {
                 "summary": "The source's stories, newest first",
                 "parameters": _PAGING,
-                "responses": {**_ok("List"), **_errors(400, 404)},
+                "responses": {**ok("List"), **errors(400, 404)},
             },
         },
     }
