@@ -174,6 +174,13 @@ def test_the_first_pass_fetches_the_partners_from_the_site_itself(
         for source in aggregator_of(app).all_sources():
             stories = stories_of(app, source.id)
             assert stories and all(s.source_id == source.id for s in stories)
+        services(app).related.rebuild()
+        accra = services(app).related.article_related(
+            "accra-experts-cedeao-aes-feuille-de-route-accord-cadre"
+        )
+        wire = [i for i in accra if i.kind == "story" and "accord-cadre" in i.title]
+        assert len(wire) == 1, accra  # the wire story carried twice is shown once
+        assert wire[0].source in {"Le Sahel Quotidien", "Abidjan Matin"}
         sahel = next(s for s in aggregator_of(app).all_sources() if s.category == "securite")
         assert {s.rights for s in stories_of(app, sahel.id)} == {
             "© 2026 Le Sahel Quotidien. Reproduction soumise à autorisation."
