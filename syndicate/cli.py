@@ -205,7 +205,10 @@ def init_app(app: Flask) -> None:
     from syndicate import cli_operators, cli_related, cli_sources
 
     for command in (
-        *COMMANDS, *cli_sources.COMMANDS, *cli_operators.COMMANDS, *cli_related.COMMANDS
+        *COMMANDS,
+        *cli_sources.COMMANDS,
+        *cli_operators.COMMANDS,
+        *cli_related.COMMANDS,
     ):
         app.cli.add_command(command)
 

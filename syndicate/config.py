@@ -235,11 +235,13 @@ class Settings:
         parse_duration,
     )
     related_limit: int = _setting(
-        5, "Items in an article's \"More Stories\" (fewer when fewer are related).",
+        5,
+        'Items in an article\'s "More Stories" (fewer when fewer are related).',
         _parse_positive_int,
     )
     related_interval: int = _setting(
-        10, "Seconds between two looks by the scheduler for articles and stories to relate.",
+        10,
+        "Seconds between two looks by the scheduler for articles and stories to relate.",
         parse_duration,
     )
 

@@ -269,9 +269,7 @@ signin_failures = Table(
 related_items = Table(
     "related_items",
     metadata,
-    Column(
-        "article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("rank", Integer, primary_key=True),
     Column("kind", String(8), nullable=False),
     Column("target_article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE")),
