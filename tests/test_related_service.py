@@ -211,3 +211,35 @@ def test_related_feed_404s_carry_cors(client: FlaskClient) -> None:
         assert response.status_code == 404, url
         assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert client.get("/feeds/securite/related.json").status_code == 200
+
+
+def test_the_scheduler_relates_only_while_it_holds_the_lock(sahel: Flask, clock: FakeClock) -> None:
+    from datetime import timedelta
+
+    from syndicate.aggregate.scheduler import LeaseLock, Scheduler
+
+    svc = services(sahel)
+    fresh = RelatedService(
+        svc.store, svc.categories, clock, base_url="https://news.example", site_name="Site",
+        limit=5, feed_size=50, retention_days=90,
+    )  # fmt: skip
+
+    def scheduler(holder: str) -> Scheduler:
+        lock = LeaseLock(svc.store, holder, timedelta(seconds=60), clock)
+        return Scheduler(
+            svc.aggregator, svc.store, tick=1, lease=60, clock=clock, lock=lock, related=fresh
+        )
+
+    leader, standby = scheduler("leader"), scheduler("standby")
+    assert leader.heartbeat() and not standby.heartbeat()
+    publish(
+        sahel, "aes-ouaga", "Les armées de l’AES se retrouvent à Ouagadougou",
+        "Les armées du Mali, du Burkina Faso et du Niger contre les groupes armés au Sahel.",
+        "2026-11-10T09:30:00Z",
+    )  # fmt: skip
+    assert standby.relate() is None
+    assert "aes-ouaga" not in slugs(sahel, "aes-bamako")
+    recomputed = leader.relate()
+    assert recomputed is not None and recomputed >= 2  # the new article and its neighbours
+    assert "aes-ouaga" in slugs(sahel, "aes-bamako")
+    assert leader.relate() == 0  # nothing left to do
