@@ -302,3 +302,30 @@ def test_openapi_document_lists_the_article_paths(client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
     assert {"get", "put", "patch", "delete"} <= set(document["paths"]["/articles/{slug}"])
+
+
+def test_a_bad_token_on_a_read_is_a_401_not_an_anonymous_read(client: FlaskClient) -> None:
+    response = client.get("/api/v1/articles", headers={"Authorization": "Bearer revoked"})
+    problem_of(response, 401)
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_token_use_is_recorded_at_most_once_a_minute(
+    app: Any, client: FlaskClient, auth: dict[str, str], clock: FakeClock
+) -> None:
+    from syndicate.services import services
+    from syndicate.store import tokens
+
+    def last_used() -> Any:
+        with services(app).store.connect() as connection:
+            return tokens.all_tokens(connection)[0].last_used_at
+
+    client.get("/api/v1/articles", headers=auth)
+    first = last_used()
+    assert first == clock()
+    clock.advance(seconds=30)
+    client.get("/api/v1/articles", headers=auth)
+    assert last_used() == first
+    clock.advance(seconds=31)
+    client.get("/api/v1/articles", headers=auth)
+    assert last_used() == clock()

@@ -71,8 +71,12 @@ def authenticated() -> bool:
         found = None
         if secret:
             svc = services()
-            with svc.store.begin() as connection:
-                found = tokens.verify(connection, secret, svc.clock())
+            with svc.store.connect() as connection:
+                found = tokens.verify(connection, secret)
+            now = svc.clock()
+            if found is not None and tokens.needs_touch(found, now):
+                with svc.store.begin() as connection:
+                    tokens.touch(connection, found.id, now)
         g.api_token = found
     return g.api_token is not None
 
@@ -84,6 +88,15 @@ def unauthorized() -> Response:
         challenge += ', error="invalid_token"'
     detail = "the token is unknown or revoked" if given else "send Authorization: Bearer <token>"
     return problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": challenge})
+
+
+@bp.before_request
+def refuse_bad_tokens() -> Response | None:
+    """A token that was sent must be valid, on reads too: a CMS whose token was revoked gets a
+    401 instead of silently seeing only public articles."""
+    if bearer_token() is not None and not authenticated():
+        return unauthorized()
+    return None
 
 
 def token_required(view: Callable[P, R]) -> Callable[P, R | Response]:

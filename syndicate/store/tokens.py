@@ -43,8 +43,8 @@ def create(connection: Connection, name: str, now: datetime) -> tuple[ApiToken, 
     return ApiToken(token_id, name, now, None, None), secret
 
 
-def verify(connection: Connection, secret: str, now: datetime) -> ApiToken | None:
-    """The live token with this secret, marking it used; ``None`` if unknown or revoked."""
+def verify(connection: Connection, secret: str) -> ApiToken | None:
+    """The live token with this secret; ``None`` if unknown or revoked. Reads only."""
     row = connection.execute(
         select(api_tokens).where(
             api_tokens.c.token_hash == _digest(secret), api_tokens.c.revoked_at.is_(None)
@@ -52,8 +52,19 @@ def verify(connection: Connection, secret: str, now: datetime) -> ApiToken | Non
     ).first()
     if row is None:
         return None
-    connection.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now))
-    return ApiToken(row.id, row.name, row.created_at, now, None)
+    return ApiToken(row.id, row.name, row.created_at, row.last_used_at, None)
+
+
+def needs_touch(token: ApiToken, now: datetime) -> bool:
+    """Whether to record a use now: at most once a minute, so that an API burst does not turn
+    every authenticated read into a write."""
+    return token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
+
+
+def touch(connection: Connection, token_id: int, now: datetime) -> None:
+    connection.execute(
+        update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now)
+    )
 
 
 def all_tokens(connection: Connection) -> list[ApiToken]:
