@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 
 def absolute(base_url: str, url: str) -> str:
@@ -22,3 +22,17 @@ def category_url(base_url: str, slug: str) -> str:
 
 def feed_url(base_url: str, category: str, extension: str) -> str:
     return f"{base_url}/feeds/{quote(category)}.{extension}"
+
+
+def http_url(value: str | None, base: str = "") -> str | None:
+    """``value`` resolved against ``base`` if it is an http(s) URL with a host, else ``None``.
+
+    For every link a partner hands us (feed links, OPML ``htmlUrl``): a ``javascript:`` or
+    ``data:`` URL must never be stored, shown or exported."""
+    if not value:
+        return None
+    resolved = urljoin(base, value.strip())
+    parts = urlsplit(resolved)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return resolved

@@ -87,3 +87,43 @@ def test_trailing_comments_and_blanks_are_not_truncation() -> None:
 def test_json_feed_without_version_is_not_a_feed() -> None:
     with pytest.raises(FeedError, match="without a JSON Feed version"):
         parse(b'{"items": []}', URL, content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (
+            b'<?xml version="1.0"?><rss version="2.0"><channel><title>P</title>'
+            b"<link>javascript:alert(document.domain)</link><description>d</description>"
+            b"</channel></rss>",
+            "application/rss+xml",
+        ),
+        (
+            b'{"version": "https://jsonfeed.org/version/1.1", "title": "P",'
+            b' "home_page_url": "data:text/html,<script>alert(1)</script>", "items": []}',
+            "application/feed+json",
+        ),
+    ],
+)
+def test_a_feed_link_that_is_not_http_is_dropped(body: bytes, content_type: str) -> None:
+    assert parse(body, "https://partner.example/feed", content_type=content_type).link is None
+
+
+def test_a_relative_feed_link_is_resolved() -> None:
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>P</title>'
+        b"<link>/accueil</link><description>d</description></channel></rss>"
+    )
+    assert parse(body, "https://partner.example/feed").link == "https://partner.example/accueil"
+
+
+def test_opml_html_urls_must_be_http() -> None:
+    from syndicate.aggregate import opml
+
+    document = (
+        b'<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        b'<outline type="rss" text="P" xmlUrl="https://p.example/feed" category="securite"'
+        b' htmlUrl="javascript:alert(1)"/></body></opml>'
+    )
+    (outline,) = opml.read(document)
+    assert outline.site_url is None

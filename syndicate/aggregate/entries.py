@@ -11,11 +11,12 @@ import html
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from syndicate.aggregate.parser import Fragment, ParsedEntry, ParsedFeed
 from syndicate.sanitizer import excerpt, plain_text, sanitize_html, strip_xml_invalid
 from syndicate.types import Image
+from syndicate.urls import http_url
 
 TITLE_LIMIT = 500
 SUMMARY_CHARS = 400
@@ -55,13 +56,7 @@ def _sha(*parts: str | None) -> str:
 
 
 def _http_url(value: str | None, base: str) -> str | None:
-    if not value:
-        return None
-    resolved = urljoin(base, strip_xml_invalid(value).strip())
-    parts = urlsplit(resolved)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
-        return None
-    return resolved
+    return http_url(strip_xml_invalid(value), base) if value else None
 
 
 def normalised_link(url: str) -> str:

@@ -16,6 +16,7 @@ from xml.sax.saxutils import quoteattr
 
 from syndicate.exceptions import InvalidInput
 from syndicate.types import Source
+from syndicate.urls import http_url
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def read(text: str | bytes, where: str = "OPML") -> list[Outline]:
                     name=(attrs.get("text") or attrs.get("title") or "").strip() or None,
                     category=category.split(",")[0].strip() if category else None,
                     interval=(attrs.get("interval") or "").strip() or None,
-                    site_url=(attrs.get("htmlUrl") or "").strip() or None,
+                    site_url=http_url(attrs.get("htmlUrl")),
                     enabled=attrs.get("enabled", "true").strip().lower() != "false",
                 )
             )

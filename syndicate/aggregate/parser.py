@@ -23,6 +23,7 @@ from typing import Any
 import feedparser
 
 from syndicate.exceptions import FeedError
+from syndicate.urls import http_url
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _SY_PERIODS = {
@@ -347,7 +348,7 @@ def _parse_xml(
     return ParsedFeed(
         version=version,
         title=str(feed.get("title") or ""),
-        link=str(feed["link"]) if feed.get("link") else None,
+        link=http_url(str(feed["link"]), url) if feed.get("link") else None,
         language=str(feed["language"]) if feed.get("language") else None,
         rights=str(feed["rights"]) if feed.get("rights") else None,
         min_interval=_min_interval(feed),
@@ -436,7 +437,7 @@ def _parse_json(body: bytes, url: str, max_entries: int) -> ParsedFeed:
     return ParsedFeed(
         version="json" + version.rsplit("/", 1)[-1].replace(".", ""),
         title=_text(document.get("title")) or "",
-        link=_text(document.get("home_page_url")),
+        link=http_url(_text(document.get("home_page_url")), url),
         language=_text(document.get("language")),
         rights=None,
         min_interval=None,
