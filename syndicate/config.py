@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from syndicate.exceptions import ConfigError
 
@@ -49,6 +50,17 @@ def _parse_base_url(raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
         raise ValueError(f"expected an absolute http(s) URL without query, got {raw!r}")
+    return value
+
+
+def _parse_optional_url(raw: str) -> str:
+    """An absolute http(s) URL, or empty for none."""
+    value = raw.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"expected an absolute http(s) URL, got {raw!r}")
     return value
 
 
@@ -147,7 +159,9 @@ class Settings:
         "Pages a feed offers through `?page=N` (older articles stay in the API and on the site).",
         _parse_positive_int,
     )
-    websub_hub: str = _setting("", "WebSub hub URL to advertise and ping after each change.")
+    websub_hub: str = _setting(
+        "", "WebSub hub URL to advertise and ping after each change.", _parse_optional_url
+    )
     embed_origins: tuple[str, ...] = _setting(
         (),
         "Origins allowed to frame `/embed/<category>` (comma-separated, e.g. "
@@ -202,7 +216,7 @@ class Settings:
         "Largest feed body accepted, counted after decompression.",
         _parse_positive_int,
     )
-    fetch_max_redirects: int = _setting(5, "Redirects followed per fetch.", int)
+    fetch_max_redirects: int = _setting(5, "Redirects followed per fetch.", _parse_non_negative_int)
     fetch_max_entries: int = _setting(
         500,
         "Entries read from one feed document (the first ones, newest by convention).",
@@ -301,6 +315,7 @@ def ensure_secret_key(settings: Settings) -> tuple[Settings, str | None]:
     key_file = Path(settings.instance_path) / "dev-secret-key"
     key_file.parent.mkdir(parents=True, exist_ok=True)
     if not key_file.exists():
+        key_file.touch(mode=0o600)  # it signs console sessions: owner-only
         key_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
     warning = (
         f"development mode ({settings.env}): using the local secret key in {key_file}; "

@@ -37,6 +37,9 @@ def test_environment_overrides_defaults_and_overrides_win() -> None:
         ("SYNDICATE_BASE_URL", "actu.example"),
         ("SYNDICATE_ALLOW_PRIVATE_SOURCES", "peut-être"),
         ("SYNDICATE_ENV", "staging"),
+        ("SYNDICATE_WEBSUB_HUB", "file:///etc/passwd"),
+        ("SYNDICATE_WEBSUB_HUB", "hub.example"),
+        ("SYNDICATE_FETCH_MAX_REDIRECTS", "-1"),
     ],
 )
 def test_bad_environment_values_name_the_variable(name: str, value: str) -> None:
@@ -54,6 +57,7 @@ def test_development_uses_a_persistent_local_secret_and_says_so(tmp_path: Path) 
     first, warning = ensure_secret_key(settings)
     second, _ = ensure_secret_key(settings)
     assert first.secret_key and first.secret_key == second.secret_key
+    assert (tmp_path / "dev-secret-key").stat().st_mode & 0o077 == 0
     assert warning and "development" in warning
 
 

@@ -200,6 +200,7 @@ class Newsroom:
             raise _import_failure(errors)
 
         created: list[ArticleDraft] = []
+        replaced: list[Article] = []  # their old categories' feeds change too
         updated = unchanged = 0
         touched: list[int] = []
         now = self.clock()
@@ -222,12 +223,13 @@ class Newsroom:
                     unchanged += 1
                     continue
                 article_store.replace(connection, current, draft, now)
+                replaced.append(current)
                 touched.append(current.id)
                 updated += 1
             article_store.insert_many(connection, created, now)
             touched += related_store.article_ids(connection, [d.slug for d in created])
         if created or updated:
-            self._notify(*(draft for _, draft in drafts.values()), ids=touched)
+            self._notify(*replaced, *(draft for _, draft in drafts.values()), ids=touched)
         return ImportReport(created=len(created), updated=updated, unchanged=unchanged)
 
 

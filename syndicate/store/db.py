@@ -45,8 +45,10 @@ class Store:
             raise ConfigError(f"invalid database URL: {exc}") from exc
         self.url = parsed
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A file path gets its folder made; ":memory:" and ``file:`` URIs are not paths.
+        database = parsed.database or ""
+        if self.is_sqlite and database not in {"", ":memory:"} and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         options: dict[str, Any] = {}
         if not self.is_sqlite:
             options = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
