@@ -1,8 +1,8 @@
 """Related stories kept in the store: the index lives in one process, every process reads.
 
 - Web processes (and the CLI) *read* the computed lists (``article_related``,
-  ``category_stories``) and *mark* articles whose list must be redone after a newsroom write
-  (``mark_dirty``, hooked to ``Newsroom.article_listeners``).
+  ``category_stories``); every newsroom write marks its articles in ``related_dirty`` within
+  its own transaction (``store/articles.py``).
 - The process holding the index (the scheduler; ``syndicate related rebuild`` and
   ``syndicate fetch`` for their own run) writes them: ``rebuild`` computes every list,
   ``refresh`` folds in marked articles and partner stories written since its last look, and
@@ -21,8 +21,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.exceptions import NotFound
 from syndicate.related import Document, RelatedIndex, article_document, story_document
@@ -141,19 +139,6 @@ class RelatedService:
             return related_store.category_stories(
                 connection, None if category == ALL_FEED else category, self.clock(), limit
             )
-
-    # Marks (any process) -----------------------------------------------------------------
-
-    def mark_dirty(self, article_ids: Iterable[int]) -> None:
-        """Queue these articles' lists to be redone (a newsroom write committed: never fail it)."""
-        ids = set(article_ids)
-        if not ids:
-            return
-        try:
-            with self.store.begin() as connection:
-                related_store.mark_dirty(connection, ids, self.clock())
-        except SQLAlchemyError:
-            log.exception("articles %s could not be marked for related stories", sorted(ids))
 
     # Writes (the process holding the index) ----------------------------------------------
 

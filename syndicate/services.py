@@ -47,7 +47,6 @@ class Services:
             limit=settings.related_limit, feed_size=settings.feed_size,
             retention_days=settings.story_retention_days,
         )  # fmt: skip
-        newsroom.article_listeners.append(related.mark_dirty)
         return cls(settings, store, categories, clock, newsroom, aggregator, operators, related)
 
     def init_app(self, app: Flask) -> None:

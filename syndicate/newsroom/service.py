@@ -15,14 +15,10 @@ from syndicate.newsroom.shapes import writable_json
 from syndicate.newsroom.validate import parse_article
 from syndicate.store import Store
 from syndicate.store import articles as article_store
-from syndicate.store import related as related_store
 from syndicate.types import Article, ArticleDraft, Category, Clock, Page
 
 ChangeListener = Callable[[frozenset[str]], None]
 """Called after a committed write with the feed keys (category slugs, ``all``) it changed."""
-
-ArticlesListener = Callable[[frozenset[int]], None]
-"""Called after a committed write with the ids of the articles it created, changed or deleted."""
 
 MAX_REPORTED_LINES = 50
 
@@ -53,18 +49,13 @@ class Newsroom:
         self.base_url = base_url
         self.clock = clock
         self.listeners: list[ChangeListener] = []
-        self.article_listeners: list[ArticlesListener] = []
 
-    def _notify(self, *versions: ArticleDraft | None, ids: Iterable[int] = ()) -> None:
-        feeds = frozenset(
-            {article_store.ALL_FEED}
-            | {c for version in versions if version for c in version.categories}
-        )
+    def _notify(self, *versions: ArticleDraft | None) -> None:
+        feeds = frozenset(article_store.visible_feeds(*versions, now=self.clock()))
+        if not feeds:
+            return
         for listener in self.listeners:
             listener(feeds)
-        changed = frozenset({v.id for v in versions if isinstance(v, Article)} | set(ids))
-        for article_listener in self.article_listeners:
-            article_listener(changed)
 
     def _parse(self, payload: Any, current: ArticleDraft | None = None) -> ArticleDraft:
         return parse_article(
@@ -202,7 +193,6 @@ class Newsroom:
         created: list[ArticleDraft] = []
         replaced: list[Article] = []  # their old categories' feeds change too
         updated = unchanged = 0
-        touched: list[int] = []
         now = self.clock()
         with self.store.begin() as connection:
             existing = article_store.existing_slugs(connection, drafts.keys())
@@ -224,12 +214,10 @@ class Newsroom:
                     continue
                 article_store.replace(connection, current, draft, now)
                 replaced.append(current)
-                touched.append(current.id)
                 updated += 1
             article_store.insert_many(connection, created, now)
-            touched += related_store.article_ids(connection, [d.slug for d in created])
         if created or updated:
-            self._notify(*replaced, *(draft for _, draft in drafts.values()), ids=touched)
+            self._notify(*replaced, *(draft for _, draft in drafts.values()))
         return ImportReport(created=len(created), updated=updated, unchanged=unchanged)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from syndicate.exceptions import Conflict
+from syndicate.store import related as related_store
 from syndicate.store.schema import article_categories, articles, feed_changes
 from syndicate.types import Article, ArticleDraft, Author, Image, Page, Status
 
@@ -210,12 +211,28 @@ def touch_feeds(connection: Connection, feeds: Iterable[str], now: datetime) -> 
             connection.execute(insert(feed_changes).values(feed=feed, changed_at=now, version=1))
 
 
-def _affected_feeds(*drafts: ArticleDraft | None) -> set[str]:
-    feeds = {ALL_FEED}
-    for draft in drafts:
-        if draft is not None:
-            feeds.update(draft.categories)
+def visible_feeds(*versions: ArticleDraft | None, now: datetime) -> set[str]:
+    """The feed keys a change of these versions (before, after) alters: the categories, and
+    ``all``, of each version public at ``now``. A draft or a still-scheduled article changes no
+    feed; a scheduled one alters its feeds when its time comes, with no write (``feeds.py``)."""
+    feeds: set[str] = set()
+    for version in versions:
+        if version and version.status is Status.PUBLISHED and version.published_at <= now:
+            feeds.add(ALL_FEED)
+            feeds.update(version.categories)
     return feeds
+
+
+def _record_change(
+    connection: Connection,
+    versions: Sequence[ArticleDraft | None],
+    article_ids: Iterable[int],
+    now: datetime,
+) -> None:
+    """In the write's own transaction: date the feeds it changes and queue the articles for
+    their related stories, so neither can be lost to a crash after the commit."""
+    touch_feeds(connection, visible_feeds(*versions, now=now), now)
+    related_store.mark_dirty(connection, article_ids, now)
 
 
 def create(connection: Connection, draft: ArticleDraft, now: datetime) -> Article:
@@ -227,7 +244,7 @@ def create(connection: Connection, draft: ArticleDraft, now: datetime) -> Articl
     except IntegrityError as exc:
         raise Conflict(f"an article with slug {draft.slug!r} already exists") from exc
     connection.execute(insert(article_categories), _category_rows(article_id, draft))
-    touch_feeds(connection, _affected_feeds(draft), now)
+    _record_change(connection, [draft], [article_id], now)
     return get(connection, draft.slug, for_update=False)  # type: ignore[return-value]
 
 
@@ -241,7 +258,7 @@ def replace(
         delete(article_categories).where(article_categories.c.article_id == current.id)
     )
     connection.execute(insert(article_categories), _category_rows(current.id, draft))
-    touch_feeds(connection, _affected_feeds(current, draft), now)
+    _record_change(connection, [current, draft], [current.id], now)
     return get(connection, draft.slug)  # type: ignore[return-value]
 
 
@@ -250,7 +267,7 @@ def remove(connection: Connection, current: Article, now: datetime) -> None:
         delete(article_categories).where(article_categories.c.article_id == current.id)
     )
     connection.execute(delete(articles).where(articles.c.id == current.id))
-    touch_feeds(connection, _affected_feeds(current), now)
+    _record_change(connection, [current], [current.id], now)
 
 
 def get(connection: Connection, slug: str, for_update: bool = False) -> Article | None:
@@ -286,7 +303,7 @@ def insert_many(connection: Connection, drafts: Sequence[ArticleDraft], now: dat
     ids = _ids_by_slug(connection, [draft.slug for draft in drafts])
     category_rows = [row for draft in drafts for row in _category_rows(ids[draft.slug], draft)]
     connection.execute(insert(article_categories), category_rows)
-    touch_feeds(connection, _affected_feeds(*drafts), now)
+    _record_change(connection, drafts, ids.values(), now)
 
 
 def _visible(

@@ -8,7 +8,7 @@ appears, wherever its row sits in a list.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -274,17 +274,6 @@ def clear_dirty(connection: Connection, seen: Mapping[int, int] | None = None) -
                 related_dirty.c.article_id == article_id, related_dirty.c.marks == marks
             )
         )
-
-
-def article_ids(connection: Connection, slugs: Collection[str]) -> list[int]:
-    found: list[int] = []
-    items = sorted(set(slugs))
-    for start in range(0, len(items), _CHUNK):
-        part = items[start : start + _CHUNK]
-        found.extend(
-            connection.execute(select(articles.c.id).where(articles.c.slug.in_(part))).scalars()
-        )
-    return found
 
 
 def has_lists(connection: Connection) -> bool:
