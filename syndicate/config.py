@@ -227,7 +227,7 @@ class Settings:
     )
     fetch_per_host: int = _setting(2, "Requests at once to one partner host.", _parse_positive_int)
     fetch_user_agent: str = _setting(
-        "", "User-Agent sent to partners; empty: `syndicate/<version> (+<base URL>)`."
+        "", "User-Agent sent to partners; empty: `syndicate/<version> (+<base URL>/)`."
     )
     fetch_log_size: int = _setting(
         50, "Fetch attempts kept per source in the fetch log.", _parse_positive_int
