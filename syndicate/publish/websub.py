@@ -16,13 +16,13 @@ import logging
 import random
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
+
+import httpx
 
 from syndicate.exceptions import ConfigError
 from syndicate.store import Store
@@ -84,28 +84,29 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def send_publish(hub: str, topic: str, timeout: float = TIMEOUT_SECONDS) -> int:
-    """One ``hub.mode=publish`` ping; the hub's status, or ``HubError``."""
-    body = urlencode({"hub.mode": "publish", "hub.url": topic}).encode("ascii")
-    request = urllib.request.Request(  # noqa: S310 - the operator's configured http(s) hub
-        hub,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
-    )
+    """One ``hub.mode=publish`` ping; the hub's status, or ``HubError``.
+
+    httpx, as for partner feeds, with no proxy from the environment and no redirect followed:
+    the hub is the operator's configured http(s) URL and nothing else."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            response.read()
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        transient = exc.code == 429 or exc.code >= 500
-        raise HubError(
-            f"hub answered {exc.code}",
-            permanent=not transient,
-            retry_after=_retry_after(exc.headers.get("Retry-After")),
-        ) from exc
-    except (urllib.error.URLError, OSError) as exc:
+        response = httpx.post(
+            hub,
+            data={"hub.mode": "publish", "hub.url": topic},
+            headers={"User-Agent": USER_AGENT},
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+        )
+    except httpx.HTTPError as exc:
         raise HubError(f"hub unreachable: {exc}", permanent=False) from exc
+    if response.is_success:
+        return response.status_code
+    transient = response.status_code == 429 or response.status_code >= 500
+    raise HubError(
+        f"hub answered {response.status_code}",
+        permanent=not transient,
+        retry_after=_retry_after(response.headers.get("Retry-After")),
+    )
 
 
 class WebSubPublisher:
