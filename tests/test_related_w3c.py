@@ -1,32 +1,26 @@
 """The W3C Feed Validation Service on the related feeds (RSS and Atom), with partner stories.
 
-Skipped unless the validator is set up: see ``tests/test_publish_w3c.py``.
+Skipped unless the validator is set up: see ``tests/w3c.py``.
 """
 
 from __future__ import annotations
 
-import subprocess
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from syndicate.publish import publishing
 from syndicate.services import services
 from tests.aggregate_helpers import FAST_FETCH, insert_source
+from tests.browser import LiveServer
 from tests.conftest import FakeClock, article_body, make_app
 from tests.partners import PartnerServer, Reply
-from tests.test_publish_w3c import DRIVER, PYTHON, SOURCE
+from tests.w3c import assert_valid, needs_validator
 
-pytestmark = pytest.mark.skipif(
-    not SOURCE,
-    reason="set SYNDICATE_FEEDVALIDATOR_SRC to w3c/feedvalidator's src/ to run the W3C validator",
-)
+pytestmark = needs_validator
 
 
 def partner_rss(now: datetime) -> bytes:
@@ -45,13 +39,13 @@ groupes armés au Sahel, annonce l’état-major de l’AES &amp; ses alliés.</
 
 
 @pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[str]:
+def served(
+    database_url: str, tmp_path: Path, live_server: Callable[..., LiveServer]
+) -> Iterator[str]:
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    holder: dict[str, Any] = {}
-    server = make_server("127.0.0.1", 0, lambda e, s: holder["app"](e, s), threaded=True)
-    base_url = f"http://127.0.0.1:{server.port}"
+    server = live_server()
+    base_url = server.url
     app = make_app(database_url, tmp_path, clock, base_url=base_url, **FAST_FETCH)
-    holder["app"] = app
     newsroom = services(app).newsroom
     for n, (slug, title) in enumerate(
         [("aes-bamako", "Les chefs d’état-major de l’AES réunis à Bamako"),
@@ -72,12 +66,9 @@ def served(database_url: str, tmp_path: Path) -> Iterator[str]:
         services(app).aggregator.run_pass()
         services(app).aggregator.close()
     services(app).related.rebuild()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
+    server.app = app
     yield base_url
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    server.stop()
     publishing(app).close()
     services(app).store.dispose()
 
@@ -88,10 +79,4 @@ def test_related_rss_and_atom_have_no_error_and_no_warning(served: str) -> None:
         for feed in ("securite", "all", "economie")
         for extension in ("rss", "atom")
     ]
-    result = subprocess.run(
-        [PYTHON, "-c", DRIVER, SOURCE, *urls], capture_output=True, text=True, timeout=600,
-        check=False,
-    )  # fmt: skip
-    print(result.stdout)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{len(urls)} feeds, 0 with errors or warnings" in result.stdout
+    assert_valid(urls)
