@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from syndicate.services import services
-from tests.conftest import article_body
+from tests.conftest import FakeClock, article_body
 
 
 def test_an_import_that_moves_an_article_reports_both_categories(app: Flask) -> None:
@@ -61,3 +61,22 @@ def feed_store_versions(connection: Any) -> list[Any]:
     from syndicate.store.schema import feed_changes
 
     return list(connection.execute(select(feed_changes).order_by(feed_changes.c.feed)))
+
+
+def test_public_totals_follow_writes_and_scheduled_articles(app: Flask, clock: FakeClock) -> None:
+    newsroom = services(app).newsroom
+
+    def total() -> int:
+        return newsroom.page("securite", 1, 5, public_only=True).total
+
+    assert total() == 0
+    newsroom.create(article_body(slug="un"))
+    assert total() == 1
+    newsroom.create(article_body(slug="plus-tard", published_at="2026-11-29T13:00:00Z"))
+    newsroom.create(article_body(slug="brouillon", status="draft"))
+    assert total() == 1
+    clock.advance(hours=2)  # the scheduled one comes out, with no write
+    assert total() == 2
+    newsroom.delete("un")
+    assert total() == 1
+    assert newsroom.page("securite", 1, 5, public_only=False).total == 2

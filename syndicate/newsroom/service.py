@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -15,6 +17,7 @@ from syndicate.newsroom.shapes import writable_json
 from syndicate.newsroom.validate import parse_article
 from syndicate.store import Store
 from syndicate.store import articles as article_store
+from syndicate.store import feeds as feed_store
 from syndicate.types import Article, ArticleDraft, Category, Clock, Page
 
 ChangeListener = Callable[[frozenset[str]], None]
@@ -49,6 +52,8 @@ class Newsroom:
         self.base_url = base_url
         self.clock = clock
         self.listeners: list[ChangeListener] = []
+        self._totals: dict[str, tuple[feed_store.RawVersion, int]] = {}
+        self._totals_lock = threading.Lock()
 
     def _notify(self, *versions: ArticleDraft | None) -> None:
         feeds = frozenset(article_store.visible_feeds(*versions, now=self.clock()))
@@ -80,9 +85,31 @@ class Newsroom:
     ) -> Page[Article]:
         if category is not None and category not in self.categories:
             raise NotFound(f"no category {category!r}")
-        now = self.clock() if public_only else None
+        if not public_only:
+            with self.store.connect() as connection:
+                return article_store.page(connection, category, None, number, per_page)
+        now = self.clock()
         with self.store.connect() as connection:
-            return article_store.page(connection, category, now, number, per_page)
+            items = article_store.newest(
+                connection, category, now, per_page, (number - 1) * per_page
+            )
+            total = self._public_total(connection, category, now)
+        return Page(items=items, page=number, per_page=per_page, total=total)
+
+    def _public_total(self, connection: Connection, category: str | None, now: datetime) -> int:
+        """How many public articles (of one category); counting is O(n), so the count is kept
+        while the store's version of that feed (writes, newest visible article) stays the same:
+        a few index look-ups instead of a scan of a million rows."""
+        feed = category or article_store.ALL_FEED
+        version = feed_store.version_row(connection, feed, now)
+        with self._totals_lock:
+            known = self._totals.get(feed)
+        if known is not None and known[0] == version:
+            return known[1]
+        total = article_store.count(connection, category, now)
+        with self._totals_lock:
+            self._totals[feed] = (version, total)
+        return total
 
     def page_in_state(
         self, category: str | None, state: str | None, number: int, per_page: int

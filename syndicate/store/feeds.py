@@ -79,6 +79,13 @@ def _probe_statement(all_feed: bool) -> Select[Any]:
     return select(version.scalar_subquery(), changed.scalar_subquery(), newest.scalar_subquery())
 
 
+def version_row(connection: Connection, feed: str, now: datetime) -> RawVersion:
+    """The same version row as ``VersionProbe.raw``, through an ordinary connection: for
+    callers off the feeds' hot path (public article counts)."""
+    row = connection.execute(_probe_statement(feed == ALL_FEED), {"feed": feed, "now": now}).one()
+    return tuple(row)
+
+
 class _Compiled:
     """A statement compiled once for the store's dialect, run on a bare DB-API cursor."""
 
