@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from syndicate.related import article_document, html_to_text, story_document
-from syndicate.related.duplicates import DuplicateFinder, Signer, similarity
+from syndicate.related.duplicates import Signer, similarity
 from syndicate.types import Article, Author, Source, SourceState, Status, Story
 
 NOW = datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
@@ -100,19 +100,3 @@ def test_signatures_estimate_how_much_two_leads_share() -> None:
     assert similarity(same, signer.sign(signer.lead_of("Titre", lead))) == 1.0
     assert similarity(same, copy) >= 0.7
     assert similarity(same, other) <= 0.1
-
-
-def test_duplicate_finder_finds_the_copy_not_the_others() -> None:
-    signer = Signer()
-    finder = DuplicateFinder(signer, threshold=0.5)
-    lead = (
-        "Les chefs d'état-major de l'AES ont adopté à Bamako un plan d'action défense et sécurité"
-    )
-    finder.add("ours", signer.sign(signer.lead_of("Titre", lead)))
-    finder.add_many(
-        ["other"],
-        signer.sign(signer.lead_of("Autre", "La BCEAO maintient son taux")).reshape(1, -1),
-    )
-    assert finder.candidates(signer.sign(signer.lead_of("Titre", lead + " (AFP)"))) == ["ours"]
-    finder.remove("ours")
-    assert finder.candidates(signer.sign(signer.lead_of("Titre", lead))) == []

@@ -1,12 +1,10 @@
-"""Near-duplicates: MinHash signatures of title + lead shingles, found with LSH (datasketch)."""
+"""Near-duplicates: MinHash signatures of title + lead shingles (datasketch), compared directly."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-
 import numpy as np
 import numpy.typing as npt
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
 from syndicate.related.french import lead, shingles
 
@@ -33,14 +31,6 @@ class Signer:
         minhash.update_batch([s.encode("utf-8") for s in found])
         return np.asarray(minhash.hashvalues, dtype=np.uint64)
 
-    def minhash(self, signature: Signature) -> MinHash:
-        return MinHash(
-            num_perm=self.num_perm,
-            hashvalues=signature,
-            permutations=self._template.permutations,
-            scheme="affine32",
-        )
-
 
 def similarity(a: Signature, b: Signature) -> float:
     """Estimated Jaccard similarity of the two shingle sets."""
@@ -53,28 +43,3 @@ def similarities(one: Signature, many: npt.NDArray[np.uint64]) -> npt.NDArray[np
         return np.zeros(0)
     result: npt.NDArray[np.float64] = np.mean(many == one, axis=1)
     return result
-
-
-class DuplicateFinder:
-    """Which stored documents are near-duplicates of a signature: LSH, then a check."""
-
-    def __init__(self, signer: Signer, threshold: float = 0.5) -> None:
-        self.signer = signer
-        self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=signer.num_perm)
-
-    def add(self, key: Hashable, signature: Signature) -> None:
-        self._lsh.insert(key, self.signer.minhash(signature), check_duplication=False)
-
-    def add_many(self, keys: Sequence[Hashable], signatures: npt.NDArray[np.uint64]) -> None:
-        with self._lsh.insertion_session() as session:
-            for key, signature in zip(keys, signatures, strict=True):
-                session.insert(key, self.signer.minhash(signature), check_duplication=False)
-
-    def remove(self, key: Hashable) -> None:
-        if key in self._lsh:
-            self._lsh.remove(key)
-
-    def candidates(self, signature: Signature) -> list[Hashable]:
-        """Keys sharing an LSH band with ``signature`` (check them with :func:`similarity`)."""
-        return list(self._lsh.query(self.signer.minhash(signature)))
