@@ -239,21 +239,12 @@ def test_short_texts_titles_alone_still_relate() -> None:
     assert found and all(int(i[2:]) < len(AES) for i in found)
 
 
-def test_related_many_merges_and_never_returns_the_queries(index: RelatedIndex) -> None:
-    found = index.related_many(["aes:0", "foot:0"], limit=10)
-    shown = ids(found)
-    assert "aes:0" not in shown and "foot:0" not in shown
-    assert any(i.startswith("aes:") for i in shown) and any(i.startswith("foot:") for i in shown)
-    assert [m.score for m in found] == sorted((m.score for m in found), reverse=True)
-
-
 def test_rank_and_empty_index() -> None:
     assert RelatedIndex().related(story("q", "Bamako"), limit=5) == []
     empty = RelatedIndex()
     empty.rebuild([])
     assert len(empty) == 0
     assert empty.related(story("q", "Bamako")) == []
-    assert empty.related_many([]) == []
     empty.add(story("blank", ""))
     assert empty.related("blank") == []
     query = story("q", AES[0][0], AES[0][1])

@@ -531,42 +531,6 @@ class RelatedIndex:
         )
         return self._collapse(order, final_of, signature, limit)
 
-    def related_many(
-        self,
-        queries: Iterable[Document | str],
-        limit: int = 20,
-        kinds: Collection[Kind] | None = None,
-    ) -> list[Match]:
-        """Items related to any of ``queries`` (e.g. a category's recent articles), best first.
-
-        Each item keeps its best score; the queries themselves and near-duplicates of an item
-        already listed are left out.
-        """
-        wanted = list(queries)
-        asked = [q if isinstance(q, str) else q.id for q in wanted]
-        best: dict[str, Match] = {}
-        for query in wanted:
-            for match in self.related(query, limit, kinds, exclude=asked):
-                if match.id not in best or best[match.id].score < match.score:
-                    best[match.id] = match
-        ranked = sorted(best.values(), key=lambda m: -m.score)
-        slots = np.array([self._slot[m.id] for m in ranked], dtype=np.intp)
-        signatures = self._signed_rows(slots)
-        kept: list[Match] = []
-        kept_signatures: list[npt.NDArray[np.uint64]] = []
-        for match, signature in zip(ranked, signatures, strict=True):
-            if (
-                kept_signatures
-                and max(similarities(signature, np.vstack(kept_signatures)))
-                >= self.config.duplicate_threshold
-            ):
-                continue
-            kept.append(match)
-            kept_signatures.append(signature)
-            if len(kept) == limit:
-                break
-        return kept
-
     def _factors(
         self, candidates: npt.NDArray[np.intp], slot: int | None, doc: Document
     ) -> npt.NDArray[np.float64]:
