@@ -7,6 +7,9 @@ from datetime import datetime
 from html.parser import HTMLParser
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from syndicate.types import Article, Source, Story
 
 Kind = Literal["article", "story"]
@@ -33,6 +36,8 @@ class Document:
     published_at: datetime | None = None
     source: str = ""
     """Who published it: our site, or the partner's name."""
+    embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
+    """The title's sentence embedding (L2-normalised), when the embeddings extra is in use."""
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,13 @@ How a score is made (all of it in memory, no I/O):
    Écureuil » meets « Caisse d'Épargne ».
 3. Text score = cosine(e_query, e_candidate), computed as ``(I + b K) H e_query`` over an
    inverted index without storing the expanded vectors (``K`` = neighbour lists).
-4. Below ``min_score`` a candidate is dropped: fewer results rather than filler. Above it, the
+4. With the embeddings extra (``syndicate.related.semantic``), the cosine of the two titles'
+   sentence embeddings, above a floor, is added to the text score, weighted by how short the
+   shorter of the two texts is: a title alone leans on it, a full article hardly at all.
+5. Below ``min_score`` a candidate is dropped: fewer results rather than filler. Above it, the
    score is multiplied by a category factor (shares a category) and a recency factor (older
    than the query by much: weighs less; newer follow-ups: no penalty).
-5. Walking down the ranking, near-duplicates (MinHash of title + lead shingles) of the query or
+6. Walking down the ranking, near-duplicates (MinHash of title + lead shingles) of the query or
    of an item already kept are folded into that item; the query itself never appears.
 
 Incremental: ``add`` computes the new document's vector with the IDF frozen at the last
@@ -78,6 +81,12 @@ class RankConfig:
     """A candidate this much older than the query loses half of what it can lose."""
     recency_floor: float = 0.5
     """The most an old candidate's score is multiplied down to."""
+    semantic_weight: float = 2.0
+    """Weight of the title embeddings' similarity, when documents carry embeddings (0: off)."""
+    semantic_floor: float = 0.86
+    """Embedding cosine counted from (e5 puts unrelated French titles around 0.75 to 0.85)."""
+    semantic_words: float = 15.0
+    """The embeddings weigh ``w / (w + words of the shorter text)``: fully on titles alone."""
     duplicate_threshold: float = 0.5
     """Estimated Jaccard similarity of title + lead shingles above which two are one story."""
     lead_words: int = 40
@@ -130,6 +139,10 @@ class RelatedIndex:
         self._neighbours = np.zeros((0, k), dtype=np.int32)
         self._neighbour_sims = np.zeros((0, k), dtype=np.float32)
         self._norms = np.zeros(0, dtype=np.float32)
+        self._words = np.zeros(0, dtype=np.int32)
+        self._embedded = np.zeros(0, dtype=bool)
+        self._embeddings = np.zeros((0, 0), dtype=np.float32)
+        """Title embeddings, one row per slot (no columns until the first one arrives)."""
         self._raw = RowStore(self.config.hash_features)
         self._vectors = RowStore(self.config.hash_features)
         self._inverted: sp.csr_matrix = sp.csr_matrix(
@@ -157,7 +170,8 @@ class RelatedIndex:
         """Memory held by the index's arrays and matrices (Python strings not counted)."""
         arrays = [
             self._alive, self._stories, self._times, self._categories, self._signatures,
-            self._signed, self._neighbours, self._neighbour_sims, self._norms,
+            self._signed, self._neighbours, self._neighbour_sims, self._norms, self._words,
+            self._embedded, self._embeddings,
         ]  # fmt: skip
         matrices = [self._inverted, self._raw.main, self._vectors.main, *self._raw.pending]
         matrices += self._vectors.pending
@@ -188,6 +202,9 @@ class RelatedIndex:
         self._neighbours = grown(self._neighbours, -1)
         self._neighbour_sims = grown(self._neighbour_sims, 0)
         self._norms = grown(self._norms, 1)
+        self._words = grown(self._words, 0)
+        self._embedded = grown(self._embedded, False)
+        self._embeddings = grown(self._embeddings, 0)
         assert self._neighbours.shape[1] == k
 
     def _category_mask(self, categories: Iterable[str]) -> int:
@@ -229,8 +246,23 @@ class RelatedIndex:
             self._categories[slot] = self._category_mask(doc.categories)
             self._leads.append(self._signer.lead_of(doc.title, doc.text))
             self._signed[slot] = False
+            self._words[slot] = _words(doc)
+            self._embedded[slot] = doc.embedding is not None
+            if doc.embedding is not None:
+                self._store_embedding(slot, doc.embedding)
         self._raw.append(counts)
         return slots
+
+    def _store_embedding(self, slot: int, embedding: Floats) -> None:
+        vector = np.asarray(embedding, dtype=np.float32).ravel()
+        if self._embeddings.shape[1] == 0:
+            self._embeddings = np.zeros((len(self._alive), len(vector)), dtype=np.float32)
+        if len(vector) != self._embeddings.shape[1]:
+            raise ValueError(
+                f"embedding of {len(vector)} dimensions, the index holds "
+                f"{self._embeddings.shape[1]}"
+            )
+        self._embeddings[slot] = vector
 
     def rebuild(self, docs: Iterable[Document]) -> None:
         """Forget everything and index ``docs`` (the last of two with the same id wins)."""
@@ -259,6 +291,8 @@ class RelatedIndex:
         self._stories = self._stories[keep]
         self._times, self._categories, self._leads = times, categories, leads
         self._signatures, self._signed = signatures, signed
+        self._words, self._embedded = self._words[keep], self._embedded[keep]
+        self._embeddings = self._embeddings[keep]
         self._raw.replace(raw)
         self._tfidf = TfidfTransformer(sublinear_tf=True).fit(raw) if n else None
         vectors = self._transform(raw) if n else sp.csr_matrix((0, raw.shape[1]), dtype=np.float32)
@@ -505,7 +539,7 @@ class RelatedIndex:
         slot, vector, ids, sims, doc = self._query(query)
         if n == 0 or limit <= 0:
             return []
-        text = self._text_scores(vector, ids, sims)
+        text = self._text_scores(vector, ids, sims) + self._semantic_scores(slot, doc)
         eligible = self._alive[:n] & (text >= self.config.min_score)
         if slot is not None:
             eligible[slot] = False
@@ -530,6 +564,26 @@ class RelatedIndex:
             else self._signer.sign(self._signer.lead_of(doc.title, doc.text))
         )
         return self._collapse(order, final_of, signature, limit)
+
+    def _semantic_scores(self, slot: int | None, doc: Document) -> npt.NDArray[np.float64]:
+        """The embeddings' share of the score: 0 where either side has no embedding."""
+        config = self.config
+        n = len(self._ids)
+        if config.semantic_weight <= 0 or self._embeddings.shape[1] == 0:
+            return np.zeros(n)
+        if slot is not None:
+            if not self._embedded[slot]:
+                return np.zeros(n)
+            query, words = self._embeddings[slot], int(self._words[slot])
+        elif doc.embedding is not None and len(doc.embedding) == self._embeddings.shape[1]:
+            query, words = np.asarray(doc.embedding, dtype=np.float32), _words(doc)
+        else:
+            return np.zeros(n)
+        cosine = self._embeddings[:n] @ query
+        lift = np.maximum(cosine - config.semantic_floor, 0) / (1 - config.semantic_floor)
+        shorter = np.minimum(self._words[:n], words)
+        share = config.semantic_words / (config.semantic_words + shorter)
+        return np.where(self._embedded[:n], config.semantic_weight * lift * share, 0.0)
 
     def _factors(
         self, candidates: npt.NDArray[np.intp], slot: int | None, doc: Document
@@ -596,6 +650,10 @@ class RelatedIndex:
             )
             for slot, twins in zip(kept, folded, strict=True)
         ]
+
+
+def _words(doc: Document) -> int:
+    return len(doc.title.split()) + len(doc.text.split())
 
 
 def rank(
