@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -288,4 +289,17 @@ related_dirty = Table(
     Column("article_id", Integer, primary_key=True),
     Column("marks", Integer, nullable=False),
     Column("marked_at", UTCDateTime, nullable=False),
+)
+
+# One sentence embedding per related-stories document ("article:12", "story:345"), so that a
+# rebuild of the index recomputes only what changed. ``digest`` is the caller's hash of the
+# embedded text; ``vector`` is little-endian float16. No foreign key: the index prunes it.
+related_embeddings = Table(
+    "related_embeddings",
+    metadata,
+    Column("doc_id", String(40), primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
 )
