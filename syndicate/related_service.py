@@ -117,7 +117,9 @@ class RelatedService:
         self.retention_days = retention_days
         self.index: RelatedIndex | None = None
         self.embeddings = embeddings
-        self._embedder: Embedder | Literal[False] | None = embedder or False
+        self._embedder: Embedder | Literal[False] | None = (
+            embedder if embedder is not None else False
+        )
         """Loaded on first use (only the process holding the index needs the model)."""
         self._lock = threading.Lock()
         self._signatures: dict[str, tuple[int, ...]] | None = None
