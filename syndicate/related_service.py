@@ -211,13 +211,12 @@ class RelatedService:
     def _compute(
         self, index: RelatedIndex, article_ids: Iterable[int]
     ) -> dict[int, list[related_store.Target]]:
-        lists = {}
-        for article_id in sorted(set(article_ids)):
-            doc_id = f"article:{article_id}"
-            if doc_id in index:
-                matches = index.related(doc_id, limit=self.keep)
-                lists[article_id] = [_target(m.id, m.score) for m in matches]
-        return lists
+        numbers = [n for n in sorted(set(article_ids)) if f"article:{n}" in index]
+        found = index.related_each([f"article:{n}" for n in numbers], limit=self.keep)
+        return {
+            number: [_target(m.id, m.score) for m in matches]
+            for number, matches in zip(numbers, found, strict=True)
+        }
 
     def _read_signatures(self) -> dict[str, tuple[int, ...]]:
         now = self.clock()

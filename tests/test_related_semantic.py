@@ -190,3 +190,27 @@ def test_the_real_model_puts_two_titles_of_one_story_above_the_floor() -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-3)
     floor = RankConfig().semantic_floor
     assert vectors[0] @ vectors[1] > floor > vectors[0] @ vectors[2]
+
+
+def test_relating_by_blocks_gives_the_same_lists_as_one_by_one() -> None:
+    embedder = ThemeEmbedder({TEACHERS_STOP: STRIKE, EMPTY_CLASSROOMS: STRIKE})
+    docs = [
+        story(i, title, text)
+        for i, (title, text) in enumerate(
+            [
+                (TEACHERS_STOP, "Les enseignants réclament leurs primes au ministère."),
+                (EMPTY_CLASSROOMS, ""),
+                (COCOA, "Les planteurs de cacao espèrent un prix garanti."),
+                (FINAL, "Les Lions affronteront l’Égypte en finale."),
+                ("Grève des enseignants à Dakar", "Les primes des enseignants restent impayées."),
+                ("Le cacao ivoirien au plus haut", "Le prix du cacao grimpe encore."),
+            ]
+        )
+    ]
+    index = RelatedIndex()
+    index.rebuild(embedded(docs[:4], embedder))
+    index.add_many(embedded(docs[4:], embedder))  # rows outside the spread matrix too
+    ids = [doc.id for doc in docs]
+    assert index.related_each(ids, limit=3, block=4) == [index.related(i, limit=3) for i in ids]
+    assert any(index.related_each(ids, limit=3))
+    assert index.related_each([], limit=3) == []

@@ -35,7 +35,7 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -108,6 +108,16 @@ class RankConfig:
 
 
 DEFAULT_CONFIG = RankConfig()
+
+
+class Asked(NamedTuple):
+    """A query made ready: its slot if indexed, its TF-IDF row and its neighbours."""
+
+    slot: int | None
+    vector: sp.csr_matrix
+    ids: Ints
+    sims: Floats
+    doc: Document
 
 
 class RelatedIndex:
@@ -486,9 +496,7 @@ class RelatedIndex:
         scores_tail = dot_rows(tail, vector)
         return np.concatenate([scores_main, scores_tail])
 
-    def _query(
-        self, query: Document | str
-    ) -> tuple[int | None, sp.csr_matrix, Ints, Floats, Document]:
+    def _query(self, query: Document | str) -> Asked:
         if isinstance(query, str):
             doc = Document(id=query, kind=self._kinds[self._slot[query]], title="")
         else:
@@ -496,35 +504,78 @@ class RelatedIndex:
         slot = self._slot.get(doc.id)
         if slot is not None:
             vector = self._vectors.rows([slot])
-            return slot, vector, self._neighbours[slot], self._neighbour_sims[slot], doc
+            return Asked(slot, vector, self._neighbours[slot], self._neighbour_sims[slot], doc)
         if self._tfidf is None:
             empty = sp.csr_matrix((1, self.config.hash_features), dtype=np.float32)
-            return None, empty, np.zeros(0, np.int32), np.zeros(0, np.float32), doc
+            return Asked(None, empty, np.zeros(0, np.int32), np.zeros(0, np.float32), doc)
         vector = self._transform(self._counts([doc]))
         scores = self._base_scores(vector)
         scores[~self._alive[: len(scores)]] = -np.inf
         nearest = top(scores, self.config.neighbours)
         nearest = nearest[scores[nearest] >= max(self.config.neighbour_min, 1e-9)]
-        return None, vector, nearest.astype(np.int32), scores[nearest].astype(np.float32), doc
+        return Asked(
+            None, vector, nearest.astype(np.int32), scores[nearest].astype(np.float32), doc
+        )
 
-    def _text_scores(
-        self, vector: sp.csr_matrix, ids: Ints, sims: Floats
-    ) -> npt.NDArray[np.float64]:
+    def _text_scores(self, queries: Sequence[Asked]) -> npt.NDArray[np.float64]:
+        """Text scores of a block of queries against every slot, one row per query.
+
+        The neighbour step (``b K`` times the first scores) reads the spread matrix once for
+        the whole block: relating the articles of a rebuild in blocks is several times faster.
+        """
         n = len(self._ids)
-        if n == 0 or vector.nnz == 0:
-            return np.zeros(n)
-        expanded = self._expanded(vector, ids, sims)
-        norm = float(np.linalg.norm(expanded.data))
-        first = self._base_scores(prune(expanded, self.config.query_terms))
+        first = np.zeros((n, len(queries)))
+        norms = np.ones(len(queries))
+        for column, query in enumerate(queries):
+            if n == 0 or query.vector.nnz == 0:
+                continue
+            expanded = self._expanded(query.vector, query.ids, query.sims)
+            norms[column] = max(float(np.linalg.norm(expanded.data)), 1e-6)
+            first[:, column] = self._base_scores(prune(expanded, self.config.query_terms))
         built = int(self._spread.shape[0])
-        second = np.zeros(n)
+        second = np.zeros_like(first)
         second[:built] = self._spread @ first[:built]
         rows = np.concatenate([np.fromiter(self._changed, np.intp), np.arange(built, n)])
         if rows.size:
             around = self._neighbours[rows]
             weights = self._mixing(around, self._neighbour_sims[rows])
-            second[rows] = (first[np.maximum(around, 0)] * weights).sum(axis=1)
-        return np.asarray((first + second) / (max(norm, 1e-6) * self._norms[:n]), np.float64)
+            second[rows] = np.einsum("rk,rkq->rq", weights, first[np.maximum(around, 0)])
+        scores = (first + second) / (self._norms[:n, None] * norms[None, :])
+        return np.asarray(scores.T, dtype=np.float64)
+
+    def _semantic_scores(self, queries: Sequence[Asked]) -> npt.NDArray[np.float64]:
+        """The embeddings' share of the scores (one row per query): 0 where either side has no
+        embedding."""
+        config = self.config
+        n = len(self._ids)
+        scores = np.zeros((len(queries), n))
+        width = self._embeddings.shape[1]
+        if config.semantic_weight <= 0 or width == 0 or n == 0:
+            return scores
+        rows, vectors, words = [], [], []
+        for row, query in enumerate(queries):
+            if query.slot is not None and self._embedded[query.slot]:
+                vectors.append(self._embeddings[query.slot])
+                words.append(int(self._words[query.slot]))
+            elif query.slot is None and query.doc.embedding is not None:
+                if len(query.doc.embedding) != width:
+                    continue
+                vectors.append(np.asarray(query.doc.embedding, dtype=np.float32))
+                words.append(_words(query.doc))
+            else:
+                continue
+            rows.append(row)
+        if not rows:
+            return scores
+        with _one_blas_thread():
+            cosine = np.stack(vectors) @ self._embeddings[:n].T
+        # Most pairs sit below the floor: work on the others only.
+        at, columns = np.nonzero((cosine > config.semantic_floor) & self._embedded[None, :n])
+        lift = (cosine[at, columns] - config.semantic_floor) / (1 - config.semantic_floor)
+        shorter = np.minimum(self._words[columns], np.array(words)[at])
+        share = config.semantic_words / (config.semantic_words + shorter)
+        scores[np.array(rows)[at], columns] = config.semantic_weight * lift * share
+        return scores
 
     def related(
         self,
@@ -538,11 +589,47 @@ class RelatedIndex:
         ``query`` is an indexed document's id, or a document (indexed or not: an unindexed one is
         analysed on the fly). The query itself, ``exclude`` and its near-duplicates never appear.
         """
+        return self._related_block([query], limit, kinds, exclude)[0]
+
+    def related_each(
+        self,
+        queries: Sequence[Document | str],
+        limit: int = 5,
+        kinds: Collection[Kind] | None = None,
+        block: int = 16,
+    ) -> list[list[Match]]:
+        """``related`` for each query (the same lists), computed by blocks: for rebuilds."""
+        found: list[list[Match]] = []
+        for start in range(0, len(queries), block):
+            found += self._related_block(queries[start : start + block], limit, kinds, ())
+        return found
+
+    def _related_block(
+        self,
+        queries: Sequence[Document | str],
+        limit: int,
+        kinds: Collection[Kind] | None,
+        exclude: Collection[str],
+    ) -> list[list[Match]]:
+        asked = [self._query(query) for query in queries]
+        if not self._ids or limit <= 0:
+            return [[] for _ in asked]
+        scores = self._text_scores(asked) + self._semantic_scores(asked)
+        return [
+            self._pick(query, row, limit, kinds, exclude)
+            for query, row in zip(asked, scores, strict=True)
+        ]
+
+    def _pick(
+        self,
+        query: Asked,
+        text: npt.NDArray[np.float64],
+        limit: int,
+        kinds: Collection[Kind] | None,
+        exclude: Collection[str],
+    ) -> list[Match]:
         n = len(self._ids)
-        slot, vector, ids, sims, doc = self._query(query)
-        if n == 0 or limit <= 0:
-            return []
-        text = self._text_scores(vector, ids, sims) + self._semantic_scores(slot, doc)
+        slot, doc = query.slot, query.doc
         eligible = self._alive[:n] & (text >= self.config.min_score)
         if slot is not None:
             eligible[slot] = False
@@ -567,27 +654,6 @@ class RelatedIndex:
             else self._signer.sign(self._signer.lead_of(doc.title, doc.text))
         )
         return self._collapse(order, final_of, signature, limit)
-
-    def _semantic_scores(self, slot: int | None, doc: Document) -> npt.NDArray[np.float64]:
-        """The embeddings' share of the score: 0 where either side has no embedding."""
-        config = self.config
-        n = len(self._ids)
-        if config.semantic_weight <= 0 or self._embeddings.shape[1] == 0:
-            return np.zeros(n)
-        if slot is not None:
-            if not self._embedded[slot]:
-                return np.zeros(n)
-            query, words = self._embeddings[slot], int(self._words[slot])
-        elif doc.embedding is not None and len(doc.embedding) == self._embeddings.shape[1]:
-            query, words = np.asarray(doc.embedding, dtype=np.float32), _words(doc)
-        else:
-            return np.zeros(n)
-        with _one_blas_thread():
-            cosine = self._embeddings[:n] @ query
-        lift = np.maximum(cosine - config.semantic_floor, 0) / (1 - config.semantic_floor)
-        shorter = np.minimum(self._words[:n], words)
-        share = config.semantic_words / (config.semantic_words + shorter)
-        return np.where(self._embedded[:n], config.semantic_weight * lift * share, 0.0)
 
     def _factors(
         self, candidates: npt.NDArray[np.intp], slot: int | None, doc: Document
