@@ -34,12 +34,13 @@ class Signer:
 
 def similarity(a: Signature, b: Signature) -> float:
     """Estimated Jaccard similarity of the two shingle sets."""
-    return float(np.mean(a == b))
+    return np.count_nonzero(a == b) / max(len(a), 1)
 
 
 def similarities(one: Signature, many: npt.NDArray[np.uint64]) -> npt.NDArray[np.float64]:
     """Estimated Jaccard similarity of ``one`` with each row of ``many``."""
     if len(many) == 0:
         return np.zeros(0)
-    result: npt.NDArray[np.float64] = np.mean(many == one, axis=1)
+    matches = np.asarray(np.count_nonzero(many == one, axis=1), dtype=np.float64)
+    result: npt.NDArray[np.float64] = matches / max(many.shape[1], 1)
     return result

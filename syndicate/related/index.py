@@ -45,7 +45,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from threadpoolctl import ThreadpoolController
 
 from syndicate.related.documents import Document, Kind, Match
-from syndicate.related.duplicates import Signer, similarities, similarity
+from syndicate.related.duplicates import Signer, similarities
 from syndicate.related.french import DEFAULT_WEIGHTS, Weights, analyse
 from syndicate.related.sparse import (
     RowStore,
@@ -696,8 +696,11 @@ class RelatedIndex:
         for start in range(0, len(order), 64):
             block = order[start : start + 64]
             signatures = self._signed_rows(block)
-            for candidate, own in zip(block.tolist(), signatures, strict=True):
-                if similarity(signature, own) >= threshold:
+            of_query = similarities(signature, signatures)
+            for candidate, own, twin_of_query in zip(
+                block.tolist(), signatures, of_query.tolist(), strict=True
+            ):
+                if twin_of_query >= threshold:
                     continue
                 if kept:
                     close = similarities(own, self._signatures[kept])
