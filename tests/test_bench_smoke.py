@@ -45,3 +45,14 @@ def test_bench_runner_finds_the_store_bench() -> None:
     done = subprocess.run(unknown, capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode != 0
     assert "no benchmark named no-such-bench" in done.stderr
+
+
+def test_related_rebuild_bench_runs_small() -> None:
+    command = [
+        sys.executable, str(ROOT / "bench" / "related_rebuild.py"),
+        "--stories", "2000", "--articles", "100", "--embeddings", "off",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "lists written: 100 " in done.stdout
+    assert "relating 100 articles" in done.stdout
