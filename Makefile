@@ -34,19 +34,24 @@ run: install
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; \
 	$(BIN)/syndicate serve --host $(HOST) --port $(PORT)
 
-# Browser tests drive Debian's chromium (never a browser download of Playwright's own): install
-# it when missing and apt-get can (about 40 s, 113 MB); without it those tests skip, saying why.
+# Browser tests drive Debian's chromium (never a browser download of Playwright's own), and the
+# feeds bench's test checks the README's nginx config with Debian's nginx: install them when
+# missing and apt-get can (about 40 s); without them those tests skip, saying why.
 CHROMIUM ?= /usr/bin/chromium
-.PHONY: chromium
-chromium:
-	@if [ ! -x $(CHROMIUM) ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's chromium for the browser tests"; \
+NGINX ?= /usr/sbin/nginx
+.PHONY: test-tools
+test-tools:
+	@missing=""; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	[ -x $(NGINX) ] || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's$$missing for the tests"; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; } \
-			|| echo "chromium could not be installed: the browser tests will be skipped"; \
+		apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; } \
+			|| echo "could not install$$missing: their tests will be skipped"; \
 	fi
 
-test: install chromium
+test: install test-tools
 	$(BIN)/python -m pytest -q
 
 lint: install
