@@ -18,15 +18,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Development mode and a base URL that follows HOST and PORT (the demo partners' feeds live there).
+RUN_ENV := SYNDICATE_ENV=$${SYNDICATE_ENV:-development} \
+	SYNDICATE_BASE_URL=$${SYNDICATE_BASE_URL:-http://$(HOST):$(PORT)}
+
 # The scheduler starts once the server answers (at most 30 s later): in development its first
 # pass fetches the demo partners' feeds from this very server.
 SERVER_UP := import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)
 
 run: install
-	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate db upgrade
-	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate demo load
-	SYNDICATE_ENV=$${SYNDICATE_ENV:-development} $(BIN)/syndicate related rebuild
-	@export SYNDICATE_ENV=$${SYNDICATE_ENV:-development}; \
+	$(RUN_ENV) $(BIN)/syndicate db upgrade
+	$(RUN_ENV) $(BIN)/syndicate demo load
+	$(RUN_ENV) $(BIN)/syndicate related rebuild
+	@export $(RUN_ENV); \
 	case $$SYNDICATE_ENV in development|demo) \
 		export SYNDICATE_ALLOW_PRIVATE_SOURCES=$${SYNDICATE_ALLOW_PRIVATE_SOURCES:-true};; esac; \
 	{ for i in $$(seq 60); do $(BIN)/python -c "$(SERVER_UP)" $(HOST) $(PORT) 2>/dev/null && break; \
