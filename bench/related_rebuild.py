@@ -88,6 +88,10 @@ class CountingEmbedder:
     def model(self) -> str:
         return self.inner.model
 
+    @property
+    def dimensions(self) -> int:
+        return self.inner.dimensions
+
     def embed(self, texts: Sequence[str]) -> Floats:
         self.titles += len(texts)
         return self.inner.embed(texts)

