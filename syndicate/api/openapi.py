@@ -69,7 +69,10 @@ RELATED: dict[str, Any] = {
                     "url": {"type": "string"},
                     "source": {"type": "string"},
                     "published_at": _DATE_TIME,
-                    "score": {"type": "number"},
+                    "score": {
+                        "type": "number",
+                        "description": "How related, best first; comparable within one list only.",
+                    },
                 },
             },
         },
