@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.services import services
 from syndicate.store import tokens
@@ -201,6 +202,46 @@ def test_api_delete_removes_the_source_and_its_stories(
     assert client.get(f"/api/v1/sources/{source_id}/stories").status_code == 404
     assert stories_of(app, source_id) == []
     assert client.delete(f"/api/v1/sources/{source_id}", headers=auth).status_code == 404
+
+
+def test_a_store_error_while_adding_adds_neither_the_source_nor_stories(
+    app: Flask, partner: PartnerServer, backend: str
+) -> None:
+    """The source and its first stories are one transaction: a database that refuses the
+    stories (a real trigger, as a full disk would) leaves no source without stories."""
+    store = services(app).store
+    with store.begin() as connection:
+        if backend == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON stories "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON stories "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+    try:
+        with pytest.raises(SQLAlchemyError, match="disk full"):
+            aggregator_of(app).add(
+                {"url": partner.url("/rss20.xml"), "category": "economie"}, origin="cli"
+            )
+        assert aggregator_of(app).all_sources() == []
+    finally:
+        with store.begin() as connection:
+            connection.exec_driver_sql(
+                "DROP TRIGGER refuse" + ("" if backend == "sqlite" else " ON stories")
+            )
+            if backend != "sqlite":
+                connection.exec_driver_sql("DROP FUNCTION refuse()")
+    added = aggregator_of(app).add(
+        {"url": partner.url("/rss20.xml"), "category": "economie"}, origin="cli"
+    )
+    assert stories_of(app, added.source.id)  # the same URL is free and adds normally
 
 
 def test_openapi_describes_the_sources_api(client: FlaskClient) -> None:

@@ -315,14 +315,15 @@ class Aggregator:
 
     def add(self, payload: Mapping[str, Any], *, origin: str) -> AddResult:
         """Add a source after checking it is a reachable feed (a page: its autodiscovered
-        feed). Nothing is added when the check fails."""
+        feed). Nothing is added when the check fails; the source and its first stories are
+        written in one transaction, so a store error adds neither."""
         fields = source_fields(
             payload, categories=self.categories, settings=self.settings, partial=False
         )
         started, t0 = self.clock(), time.monotonic()
         url, response, feed, page_url = self._resolve(fields["url"])
         name = fields.get("name") or plain_text(feed.title)[:200] or _host(url)
-        with self.store.begin() as connection:
+        with self._writer, self.store.begin() as connection:
             source = source_store.create(
                 connection,
                 url=url,
@@ -334,8 +335,9 @@ class Aggregator:
                 enabled=fields.get("enabled", True),
                 site_url=feed.link,
             )
-        outcome = self._parsed_outcome(source, response, feed)
-        result = self._commit(source, outcome, started, t0)
+            outcome = self._parsed_outcome(source, response, feed)
+            written = self._apply(connection, source, outcome, started, t0)
+        result = self._result(source, outcome, *written)
         self._notify([result])
         return AddResult(self.get(source.id), page_url, result)
 
@@ -819,29 +821,42 @@ class Aggregator:
     def _write(
         self, source: Source, outcome: _Outcome, started: datetime, t0: float
     ) -> FetchResult:
+        with self._writer, self.store.begin() as connection:
+            written = self._apply(connection, source, outcome, started, t0)
+        return self._result(source, outcome, *written)
+
+    def _apply(
+        self,
+        connection: Connection,
+        source: Source,
+        outcome: _Outcome,
+        started: datetime,
+        t0: float,
+    ) -> tuple[dict[str, Any], story_update.Changes, float]:
+        """Write one fetch in the caller's transaction: stories, the source's state, the log.
+        Returns the state written, the story changes and the fetch's duration."""
         now = self.clock()
         changes = story_update.Changes()
         state = _state(outcome, started)
-        with self._writer, self.store.begin() as connection:
-            if outcome.entries:
-                oldest = now - timedelta(days=self.settings.story_retention_days)
-                changes = story_update.apply(
-                    connection, source.id, outcome.entries, now,
-                    update_cap=self.settings.story_update_cap, oldest=oldest,
+        if outcome.entries:
+            oldest = now - timedelta(days=self.settings.story_retention_days)
+            changes = story_update.apply(
+                connection, source.id, outcome.entries, now,
+                update_cap=self.settings.story_update_cap, oldest=oldest,
+            )  # fmt: skip
+            if changes.capped:  # parse the same body again once the cap lifts
+                state.update(body_hash=None, item_hashes=None)
+        if outcome.moved_to:
+            if source_store.get_by_url(connection, outcome.moved_to) is None:
+                state["url"] = outcome.moved_to
+            else:
+                log.warning(
+                    "source %d moved to %s, which another source already has",
+                    source.id, outcome.moved_to,
                 )  # fmt: skip
-                if changes.capped:  # parse the same body again once the cap lifts
-                    state.update(body_hash=None, item_hashes=None)
-            if outcome.moved_to:
-                if source_store.get_by_url(connection, outcome.moved_to) is None:
-                    state["url"] = outcome.moved_to
-                else:
-                    log.warning(
-                        "source %d moved to %s, which another source already has",
-                        source.id, outcome.moved_to,
-                    )  # fmt: skip
-            duration = time.monotonic() - t0
-            self._record(connection, source, outcome, state, changes, started, duration)
-        return self._result(source, outcome, state, changes, duration)
+        duration = time.monotonic() - t0
+        self._record(connection, source, outcome, state, changes, started, duration)
+        return state, changes, duration
 
     def _result(
         self,
