@@ -208,7 +208,9 @@ class Settings:
         _parse_positive_int,
     )
     fetch_connect_timeout: float = _setting(
-        10.0, "Seconds to connect to a partner.", _parse_positive_float
+        10.0,
+        "Seconds to resolve a partner's name, then again to connect to it.",
+        _parse_positive_float,
     )
     fetch_read_timeout: float = _setting(
         30.0, "Seconds to wait for each read from a partner.", _parse_positive_float

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
+import time
 
 import httpcore
 import pytest
@@ -81,6 +83,31 @@ def test_unresolvable_names_are_network_errors() -> None:
 
     with pytest.raises(httpcore.ConnectError, match="cannot resolve"):
         checked_addresses("nowhere.invalid", 80, allow_private=False, resolver=resolver)
+
+
+def test_a_hanging_dns_lookup_is_cut_off_by_the_connect_timeout() -> None:
+    released = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        released.wait(30)  # a partner's name server that never answers
+        return ["93.184.215.14"]
+
+    fetcher = Fetcher(Limits(connect_timeout=0.3, deadline=5), resolver=hanging)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"resolving partner\.example took more than") as caught:
+        fetcher.fetch("http://partner.example/feed.xml")
+    assert time.monotonic() - started < 2
+    assert caught.value.kind == "timeout"
+    released.set()
+    fetcher.close()
+
+
+def test_a_resolver_error_in_its_thread_reaches_the_caller() -> None:
+    def failing(host: str, port: int) -> list[str]:
+        raise OSError("Name or service not known")
+
+    with pytest.raises(httpcore.ConnectError, match=r"cannot resolve nowhere\.invalid"):
+        checked_addresses("nowhere.invalid", 80, allow_private=False, resolver=failing, timeout=5)
 
 
 @pytest.mark.parametrize(

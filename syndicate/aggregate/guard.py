@@ -3,13 +3,19 @@
 The check runs on every address a DNS answer gives, for every connection (the first request
 and each redirect alike), and the socket then connects to the very address that was checked,
 so a name that resolves differently a moment later (DNS rebinding) gains nothing.
+
+The lookup itself is bounded by the connect timeout (and the fetch deadline): the system
+resolver has no timeout of its own to give, so it runs in a daemon thread that is abandoned,
+not waited for, when the partner's DNS hangs.
 """
 
 from __future__ import annotations
 
 import contextvars
 import ipaddress
+import queue
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -76,12 +82,40 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def checked_addresses(
-    host: str, port: int, *, allow_private: bool, resolver: Resolver = system_resolver
-) -> list[str]:
-    """The addresses of ``host`` to connect to; refuses the host if any of them is refused."""
+def resolve_within(resolver: Resolver, host: str, port: int, timeout: float | None) -> list[str]:
+    """``resolver(host, port)``, or ``httpcore.ConnectTimeout`` after ``timeout`` seconds."""
+    if timeout is None:
+        return list(resolver(host, port))
+    answer: queue.SimpleQueue[list[str] | BaseException] = queue.SimpleQueue()
+
+    def look_up() -> None:
+        try:
+            answer.put(list(resolver(host, port)))
+        except BaseException as exc:  # handed to the caller, raised there
+            answer.put(exc)
+
+    threading.Thread(target=look_up, name=f"dns {host}", daemon=True).start()
     try:
-        addresses = list(resolver(host.strip("[]"), port))
+        found = answer.get(timeout=max(timeout, 0.0))
+    except queue.Empty:
+        raise httpcore.ConnectTimeout(f"resolving {host} took more than {timeout:.1f} s") from None
+    if isinstance(found, BaseException):
+        raise found
+    return found
+
+
+def checked_addresses(
+    host: str,
+    port: int,
+    *,
+    allow_private: bool,
+    resolver: Resolver = system_resolver,
+    timeout: float | None = None,
+) -> list[str]:
+    """The addresses of ``host`` to connect to; refuses the host if any of them is refused.
+    Resolving takes at most ``timeout`` seconds (``None``: as long as the resolver takes)."""
+    try:
+        addresses = resolve_within(resolver, host.strip("[]"), port, timeout)
     except (OSError, UnicodeError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
     if not addresses:
@@ -149,7 +183,11 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         addresses = checked_addresses(
-            host, port, allow_private=self.allow_private, resolver=self.resolver
+            host,
+            port,
+            allow_private=self.allow_private,
+            resolver=self.resolver,
+            timeout=_remaining(timeout),
         )
         error: Exception | None = None
         for address in addresses:
