@@ -64,6 +64,14 @@ def _parse_optional_url(raw: str) -> str:
     return value
 
 
+def _parse_optional_file(raw: str) -> str:
+    """A readable file's path, or empty for none."""
+    value = raw.strip()
+    if value and not Path(value).is_file():
+        raise ValueError(f"no such file: {value!r}")
+    return value
+
+
 def _parse_env(raw: str) -> str:
     value = raw.strip().lower()
     if value not in {"production", *DEVELOPMENT_ENVS}:
@@ -211,6 +219,12 @@ class Settings:
         10.0,
         "Seconds to resolve a partner's name, then again to connect to it.",
         _parse_positive_float,
+    )
+    fetch_ca_file: str = _setting(
+        "",
+        "PEM file of certificate authorities trusted for partners' HTTPS besides the usual ones "
+        "(a partner behind a private CA); empty: none.",
+        _parse_optional_file,
     )
     fetch_read_timeout: float = _setting(
         30.0, "Seconds to wait for each read from a partner.", _parse_positive_float

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -37,7 +38,9 @@ Handler = Callable[[Seen], Reply]
 
 
 class PartnerServer:
-    def __init__(self) -> None:
+    """A partner site on loopback: HTTP, or HTTPS when given the server's TLS context."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Reply | Handler] = {}
         self.requests: list[Seen] = []
         self.stop = threading.Event()
@@ -97,6 +100,10 @@ class PartnerServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -112,7 +119,7 @@ class PartnerServer:
         self.httpd.server_close()
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def serve(self, path: str, reply: Reply | Handler) -> str:
         self.routes[path] = reply

@@ -8,12 +8,14 @@ bytes is cut off), at most N redirects, at most ``max_bytes`` of body *after* de
 
 from __future__ import annotations
 
+import ssl
 import time
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+import certifi
 import httpcore
 import httpx
 
@@ -40,6 +42,8 @@ class Limits:
     user_agent: str = "syndicate"
     allow_private: bool = False
     max_connections: int = 32
+    ssl_context: ssl.SSLContext | None = None
+    """Certificates trusted for HTTPS partners (``None``: certifi's, as httpcore does)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,15 @@ def _drain(response: httpcore.Response) -> None:
             break  # the pool closes a connection whose response was not read to its end
 
 
+def trusting(ca_file: str) -> ssl.SSLContext:
+    """certifi's authorities plus those of ``ca_file`` (PEM): for partners behind a private CA.
+
+    Raises ``OSError`` or ``ssl.SSLError`` when the file cannot be read as certificates."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.load_verify_locations(cafile=ca_file)
+    return context
+
+
 class Fetcher:
     """Thread-safe; keeps a pool of keep-alive connections to partners."""
 
@@ -157,6 +170,7 @@ class Fetcher:
             keepalive_expiry=30.0,
             network_backend=GuardedBackend(allow_private=limits.allow_private, resolver=resolver),
             retries=0,
+            ssl_context=limits.ssl_context,
         )
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import logging
 import random
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -30,11 +31,18 @@ from syndicate.aggregate import opml, politeness
 from syndicate.aggregate import update as story_update
 from syndicate.aggregate.discovery import discover, looks_like_html
 from syndicate.aggregate.entries import Entry, prepare
-from syndicate.aggregate.fetcher import Fetcher, Limits, Response
+from syndicate.aggregate.fetcher import Fetcher, Limits, Response, trusting
 from syndicate.aggregate.parser import ParsedFeed, parse
 from syndicate.aggregate.validate import clean_category, clean_interval, clean_url, source_fields
 from syndicate.config import Settings
-from syndicate.exceptions import Conflict, FeedError, FetchError, InvalidInput, NotFound
+from syndicate.exceptions import (
+    ConfigError,
+    Conflict,
+    FeedError,
+    FetchError,
+    InvalidInput,
+    NotFound,
+)
 from syndicate.sanitizer import plain_text
 from syndicate.store import Store
 from syndicate.store import sources as source_store
@@ -177,6 +185,16 @@ def _version() -> str:
         return "0"
 
 
+def _trust(ca_file: str) -> ssl.SSLContext | None:
+    """The HTTPS trust for partners; a CA file that cannot be read stops the start, named."""
+    if not ca_file:
+        return None
+    try:
+        return trusting(ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"SYNDICATE_FETCH_CA_FILE: cannot read {ca_file!r}: {exc}") from exc
+
+
 class Aggregator:
     def __init__(
         self,
@@ -204,6 +222,7 @@ class Aggregator:
         self._writer: threading.Lock | contextlib.nullcontext[None] = (
             threading.Lock() if store.is_sqlite else contextlib.nullcontext()
         )
+        self._ssl_context = _trust(settings.fetch_ca_file)
 
     # Plumbing ----------------------------------------------------------------------------
 
@@ -228,6 +247,7 @@ class Aggregator:
                         user_agent=self.user_agent,
                         allow_private=s.allow_private_sources,
                         max_connections=max(4, s.fetch_concurrency * 2),
+                        ssl_context=self._ssl_context,
                     )
                 )
             return self._fetcher
