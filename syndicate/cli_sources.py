@@ -17,6 +17,7 @@ from flask.cli import AppGroup, with_appcontext
 from syndicate.aggregate.scheduler import Scheduler
 from syndicate.aggregate.service import FetchResult
 from syndicate.cli import CliError, reports_errors
+from syndicate.publish import publishing
 from syndicate.services import services
 from syndicate.types import Source
 
@@ -184,15 +185,19 @@ def fetch(source_ids: tuple[int, ...]) -> None:
 def scheduler(once: bool) -> None:
     """Run the scheduler (its own process; one active at a time, the others stand by)."""
     svc = services()
+    websub = publishing().websub
     runner = Scheduler(
         svc.aggregator, svc.store, tick=svc.settings.scheduler_tick,
         lease=svc.settings.scheduler_lease, clock=svc.clock,
         related=svc.related, related_interval=svc.settings.related_interval,
+        coming_out=websub.check_scheduled_now if websub is not None else None,
     )  # fmt: skip
     if once:
         svc.aggregator.apply_sources_file()
         report = runner.tick()
         runner.relate()
+        if runner.active and runner.coming_out is not None:
+            runner.coming_out()
         runner.lock.release()
         svc.aggregator.close()
         click.echo(report.summary() if report else "another scheduler holds the lock")

@@ -6,6 +6,7 @@ import random
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs
 import pytest
 from flask import Flask
 
+from syndicate.aggregate.scheduler import LeaseLock, Scheduler
 from syndicate.exceptions import ConfigError
 from syndicate.publish import publishing
 from syndicate.publish.websub import WebSubPublisher, _retry_after, retry_delay
@@ -199,6 +201,38 @@ def test_a_scheduled_article_is_pinged_when_its_time_comes(
     found.check_scheduled_now()
     assert found.flush(10)
     assert hub.pings == []  # once only
+
+
+def test_only_the_leading_scheduler_pings_for_scheduled_articles(
+    app: Flask, hub: FakeHub, clock: FakeClock
+) -> None:
+    """Web processes never look for articles coming out; of two schedulers, only the one
+    holding the lock does, so an article coming out is pinged once."""
+    assert publisher(app).due_check_every is None
+    services(app).newsroom.create(
+        article_body(categories=["sport"], published_at="2026-11-29T15:00:00Z")
+    )
+    assert publisher(app).flush(10)
+    hub.pings.clear()
+    svc = services(app)
+
+    def scheduler(holder: str) -> Scheduler:
+        lock = LeaseLock(svc.store, holder, timedelta(seconds=60), clock)
+        return Scheduler(
+            svc.aggregator, svc.store, tick=1, lease=60, clock=clock, lock=lock,
+            coming_out=publisher(app).check_scheduled_now,
+        )  # fmt: skip
+
+    leader, standby = scheduler("leader"), scheduler("standby")
+    assert leader.heartbeat() and not standby.heartbeat()
+    clock.advance(hours=3, minutes=1)
+    standby._guarded("coming-out")
+    assert publisher(app).flush(10)
+    assert hub.pings == []
+    leader._guarded("coming-out")
+    assert publisher(app).flush(10)
+    assert set(hub.topics()) == topics("all", "sport")
+    leader.lock.release()
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:

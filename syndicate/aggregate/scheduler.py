@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -31,6 +31,8 @@ log = logging.getLogger("syndicate.scheduler")
 LOCK_NAME = "scheduler"
 ADVISORY_KEY = 0x5359_4E44  # "SYND"
 PRUNE_EVERY = timedelta(hours=1)
+COMING_OUT_SECONDS = 60
+"""How often the leading scheduler looks for scheduled articles that came out (WebSub pings)."""
 
 
 def holder_name() -> str:
@@ -180,10 +182,13 @@ class Scheduler:
         lock: SchedulerLock | None = None,
         related: RelatedRefresher | None = None,
         related_interval: int = 10,
+        coming_out: Callable[[], None] | None = None,
     ) -> None:
         self.aggregator = aggregator
         self.related = related
         self.related_interval = related_interval
+        self.coming_out = coming_out
+        """Called every minute while leading: pings for scheduled articles that came out."""
         self.tick_seconds = tick
         self.lease_seconds = lease
         self.clock = clock
@@ -232,6 +237,10 @@ class Scheduler:
             if job == "related":
                 self.relate()
                 return
+            if job == "coming-out":
+                if self.coming_out is not None and self.active:
+                    self.coming_out()
+                return
             self.heartbeat() if job == "heartbeat" else self.tick()
         except Exception:  # a failed run must not stop the scheduler
             log.exception("scheduler job %s failed", job)
@@ -257,6 +266,11 @@ class Scheduler:
             scheduler.add_job(
                 self._guarded, "interval", args=["related"], id="related",
                 seconds=self.related_interval, **common,
+            )  # fmt: skip
+        if self.coming_out is not None:
+            scheduler.add_job(
+                self._guarded, "interval", args=["coming-out"], id="coming-out",
+                seconds=COMING_OUT_SECONDS, **common,
             )  # fmt: skip
         scheduler.start()
         log.info("scheduler %s started (tick %ds)", self.lock.holder, self.tick_seconds)

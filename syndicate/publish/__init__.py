@@ -62,14 +62,8 @@ def init_app(app: Flask) -> Publishing:
     from syndicate.publish.related_feeds import bp as related_bp
 
     app.register_blueprint(related_bp)
-    # Polling readers look for scheduled articles coming due (the publisher's thread does).
-    on_feed = websub.start if websub is not None else _nothing
-    app.wsgi_app = FastPath(app.wsgi_app, feeds, on_feed)  # type: ignore[method-assign]
+    app.wsgi_app = FastPath(app.wsgi_app, feeds)  # type: ignore[method-assign]
     return publishing
-
-
-def _nothing() -> None:
-    pass
 
 
 def publishing(app: Flask | None = None) -> Publishing:

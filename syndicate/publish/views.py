@@ -102,10 +102,9 @@ def _target(environ: dict[str, Any]) -> tuple[str, str, int] | None:
 class FastPath:
     """WSGI middleware answering cached feed pages before the app is entered."""
 
-    def __init__(self, app: WSGIApp, feeds: FeedService, on_feed: Callable[[], None]) -> None:
+    def __init__(self, app: WSGIApp, feeds: FeedService) -> None:
         self.app = app
         self.feeds = feeds
-        self.on_feed = on_feed
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         target = _target(environ)
@@ -116,7 +115,6 @@ class FastPath:
                 log.debug("feed fast path: falling back to the app", exc_info=True)
                 found = None
             if found is not None:
-                self.on_feed()
                 status, headers, body = answer(found, environ)
                 start_response(STATUS_LINES[status], headers)
                 if status == 304 or environ["REQUEST_METHOD"] == "HEAD":

@@ -4,8 +4,9 @@ After each committed write the newsroom calls ``feeds_changed`` with the feed ke
 the topic URLs (first page of each format) are queued and a background thread sends one
 ``hub.mode=publish`` POST per URL, retrying with exponential backoff and jitter on network
 errors, ``429`` and ``5xx`` (``Retry-After`` honoured). A ping never fails nor slows a write:
-``feeds_changed`` only queues. Scheduled articles change feeds without any write, so the thread
-also looks, every ``due_check_every`` seconds, for articles that came due and pings their feeds.
+``feeds_changed`` only queues. Scheduled articles change feeds without any write: the scheduler
+process (one at a time holds its lock) calls ``check_scheduled_now`` every minute, so each comes
+out with one ping however many web processes run.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import atexit
 import heapq
 import logging
+import math
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -36,7 +38,7 @@ TIMEOUT_SECONDS = 10.0
 ATTEMPTS = 6
 BACKOFF_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 600.0
-DUE_CHECK_SECONDS = 60.0
+FIRST_LOOK_BACK = timedelta(days=1)
 EXIT_FLUSH_SECONDS = 5.0
 
 TopicsOf = Callable[[frozenset[str]], list[str]]
@@ -120,7 +122,7 @@ class WebSubPublisher:
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF_SECONDS,
         max_backoff: float = MAX_BACKOFF_SECONDS,
-        due_check_every: float = DUE_CHECK_SECONDS,
+        due_check_every: float | None = None,
         timeout: float = TIMEOUT_SECONDS,
         rng: random.Random | None = None,
     ) -> None:
@@ -132,6 +134,7 @@ class WebSubPublisher:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.due_check_every = due_check_every
+        """Seconds between looks by the publisher's own thread; ``None``: only when asked."""
         self.timeout = timeout
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._ready: list[str] = []
@@ -171,8 +174,6 @@ class WebSubPublisher:
         with self._condition:
             if self._thread is not None or self._stopping:
                 return
-            if self.clock is not None:
-                self._last_due_check = self.clock()
             self._thread = threading.Thread(target=self._run, name="websub-publisher", daemon=True)
             self._thread.start()
         atexit.register(self.close, EXIT_FLUSH_SECONDS)
@@ -207,14 +208,16 @@ class WebSubPublisher:
     # The worker thread ------------------------------------------------------------------------
 
     def _run(self) -> None:
-        next_due_check = time.monotonic() + self.due_check_every
+        every = self.due_check_every
+        next_due_check = time.monotonic() + every if every is not None else math.inf
         while True:
             with self._condition:
                 job = self._next_job(next_due_check)
                 if job is None:
                     return
                 if isinstance(job, str):
-                    next_due_check = time.monotonic() + self.due_check_every
+                    assert every is not None
+                    next_due_check = time.monotonic() + every
                 else:
                     self._busy += 1
             if isinstance(job, str):
@@ -246,7 +249,7 @@ class WebSubPublisher:
             wake = next_due_check
             if self._retries:
                 wake = min(wake, self._retries[0][0])
-            self._condition.wait(max(0.0, wake - now))
+            self._condition.wait(None if wake == math.inf else max(0.0, wake - now))
 
     def _attempt(self, topic: str, attempt: int) -> None:
         try:
@@ -277,7 +280,9 @@ class WebSubPublisher:
         if self.store is None or self.clock is None:
             return
         now = self.clock()
-        since = self._last_due_check or now
+        # The first look (a scheduler starting) covers the day before it: a feed pinged twice
+        # costs the hub one fetch, a ping missed during a restart leaves subscribers behind.
+        since = self._last_due_check or now - FIRST_LOOK_BACK
         try:
             with self.store.connect() as connection:
                 feeds = feed_store.newly_visible_feeds(connection, since, now)
