@@ -87,7 +87,10 @@ def test_pages_answer_conditional_requests(client: FlaskClient) -> None:
 def test_unknown_page_is_a_french_404(client: FlaskClient) -> None:
     response = client.get("/articles/introuvable")
     assert response.status_code == 404
-    assert "Page introuvable" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Page introuvable" in html
+    assert '<a class="brand" href="/">Syndicate' in html  # the masthead, as on every page
+    assert 'href="/categories/politique"' in html
 
 
 def test_healthz_reports_the_store(client: FlaskClient) -> None:

@@ -37,12 +37,17 @@ def feed_links(slug: str, title: str) -> list[dict[str, str]]:
     ]
 
 
+@bp.app_context_processor
+def _site() -> dict[str, Any]:
+    """The masthead's name and rubrics on every page of the site, error pages included."""
+    svc = services()
+    return {"site_name": svc.settings.site_name, "categories": list(svc.categories.values())}
+
+
 def _render(template: str, **context: Any) -> Response:
     svc = services()
     html = render_template(
         template,
-        site_name=svc.settings.site_name,
-        categories=list(svc.categories.values()),
         image_src=lambda article: absolute(svc.settings.base_url, article.image.url),
         **context,
     )
