@@ -20,13 +20,14 @@ Mark browser tests with ``@pytest.mark.browser`` so that ``-m "not browser"`` sk
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -284,3 +285,26 @@ def silent_server() -> Iterator[SilentServer]:
     server = SilentServer()
     yield server
     server.close()
+
+
+AXE_RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+"""axe-core's WCAG 2.0 and 2.1 rules of levels A and AA."""
+
+
+def axe_findings(
+    page: Page, name: str, artifacts: Path, context: dict[str, Any] | None = None
+) -> list[str]:
+    """axe-core's violations on the page (or in ``context``), one line each; every finding is
+    also written to ``artifacts/a11y-<name>.json``."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results: dict[str, Any] = Axe().run(page, context=context, options=AXE_RULES).response
+    violations = results["violations"]
+    (artifacts / f"a11y-{name}.json").write_text(
+        json.dumps(violations, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return [
+        f"{name}: {v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:3])
+        for v in violations
+    ]

@@ -4,10 +4,9 @@ content and partner stories. Each page's findings go to tests/artifacts/a11y-<pa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -15,18 +14,16 @@ from flask import Flask
 from syndicate.demo import add_demo_partners, load_demo
 from syndicate.services import services
 from tests.admin_helpers import NAME, PASSWORD, console_app
-from tests.browser import LiveServer
+from tests.browser import LiveServer, axe_findings
 from tests.conftest import FakeClock
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import BrowserContext
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("backend", ["sqlite"], indirect=True),
 ]
-
-RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 PUBLIC_PAGES = {
     "home": "/",
@@ -68,22 +65,6 @@ def site(
     svc.store.dispose()
 
 
-def audit(page: Page, name: str, artifacts: Path) -> list[str]:
-    """axe-core's violations on the page, one line each (its findings saved as JSON)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results: dict[str, Any] = Axe().run(page, options=RULES).response
-    violations = results["violations"]
-    (artifacts / f"a11y-{name}.json").write_text(
-        json.dumps(violations, indent=2, ensure_ascii=False), encoding="utf-8"
-    )
-    return [
-        f"{name}: {v['id']} ({v['impact']}): {v['help']} at "
-        + ", ".join(str(node["target"]) for node in v["nodes"][:3])
-        for v in violations
-    ]
-
-
 def test_public_pages_and_embeds_pass_axe(
     site: LiveServer, browser: BrowserContext, artifacts: Path
 ) -> None:
@@ -93,7 +74,7 @@ def test_public_pages_and_embeds_pass_axe(
         response = page.goto(site.url + path)
         assert response is not None
         assert response.status == (404 if name == "not-found" else 200), path
-        found += audit(page, name, artifacts)
+        found += axe_findings(page, name, artifacts)
     page.goto(site.url + PUBLIC_PAGES["article"])
     assert page.get_by_role("heading", name="À lire aussi").is_visible()
     assert found == []
@@ -102,7 +83,7 @@ def test_public_pages_and_embeds_pass_axe(
 def test_console_pages_pass_axe(site: LiveServer, browser: BrowserContext, artifacts: Path) -> None:
     page = browser.new_page()
     page.goto(site.url + "/admin/sign-in")
-    found = audit(page, "console-sign-in", artifacts)
+    found = axe_findings(page, "console-sign-in", artifacts)
     page.get_by_label("Identifiant").fill(NAME)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     with page.expect_navigation():
@@ -110,5 +91,5 @@ def test_console_pages_pass_axe(site: LiveServer, browser: BrowserContext, artif
     for name, path in CONSOLE_PAGES.items():
         page.goto(site.url + path)
         assert page.url == site.url + path, f"{path} led to {page.url}"  # signed in
-        found += audit(page, name, artifacts)
+        found += axe_findings(page, name, artifacts)
     assert found == []

@@ -15,7 +15,14 @@ from flask import Flask
 
 from syndicate.services import services
 from syndicate.web.embeds import SCRIPT_TIMEOUT_MS
-from tests.browser import LiveServer, PageWatch, SilentServer, free_port_without_server, static_site
+from tests.browser import (
+    LiveServer,
+    PageWatch,
+    SilentServer,
+    axe_findings,
+    free_port_without_server,
+    static_site,
+)
 from tests.conftest import FakeClock, article_body, make_app
 
 if TYPE_CHECKING:
@@ -318,6 +325,24 @@ def test_partner_page_renders_both_embeds_despite_hostile_css(
     assert page.locator("#w-later .sy-link").count() == 2
     assert watched.problems() == []
     assert watched.dialogs == []
+
+
+def test_the_script_widgets_pass_axe(
+    browser: BrowserContext,
+    live_server: Callable[..., LiveServer],
+    our_site: Site,
+    artifacts: Path,
+) -> None:
+    """Inside a partner's page (its CSS hostile), each rendered widget, light and dark, in its
+    shadow root (axe reads open shadow roots): axe-core's WCAG 2.1 A/AA rules find nothing."""
+    host = serve_host(live_server, host_page(our_site.url))
+    page = browser.new_page()
+    page.goto(host.url + "/")
+    page.locator("#w-five .sy-link").nth(4).wait_for()
+    page.locator("#w-three .sy-link").nth(2).wait_for()
+    page.locator("#w-related .sy-link").first.wait_for()
+    widgets = {"include": [["#w-five"], ["#w-three"], ["#w-related"]]}
+    assert axe_findings(page, "embed-script", artifacts, context=widgets) == []
 
 
 def test_script_under_a_strict_partner_csp(
