@@ -53,6 +53,8 @@ FEED_PREFIX = "related:"
 DIRTY_BATCH = 1000
 EMBED_BATCH = 500
 """Titles embedded, then cached, at a time (a first rebuild of 100,000 takes minutes)."""
+SAY_EVERY = 10.0
+"""Seconds between two progress messages while embedding."""
 EVERYTHING = 10**9
 
 
@@ -179,6 +181,7 @@ class RelatedService:
             ids = None if everything else [doc.id for doc in docs]
             cached = embedding_store.read(connection, embedder.model, ids)
         done: list[Document] = []
+        said = time.monotonic()
         for start in range(0, len(docs), EMBED_BATCH):
             part, fresh = attach(docs[start : start + EMBED_BATCH], embedder, cached)
             done += part
@@ -186,7 +189,10 @@ class RelatedService:
                 rows = {key: embedding_store.Cached(*row) for key, row in fresh.items()}
                 with self.store.begin() as connection:
                     embedding_store.write(connection, embedder.model, rows, self.clock())
-                say(f"title embeddings: {len(done)} of {len(docs)} documents")
+                if time.monotonic() - said >= SAY_EVERY or len(done) == len(docs):
+                    said = time.monotonic()
+                    share = len(done) / len(docs)
+                    say(f"title embeddings: {len(done):,} of {len(docs):,} documents ({share:.0%})")
         if everything:
             with self.store.begin() as connection:
                 embedding_store.prune(connection, {doc.id for doc in docs})
