@@ -157,6 +157,13 @@ def test_attach_reuses_the_cache_and_embeds_only_new_or_edited_titles() -> None:
     assert embedder.calls == [TEACHERS_STOP]  # a row of the wrong size is embedded again
 
 
+def test_a_paragraph_for_a_title_is_cut_before_it_is_embedded() -> None:
+    embedder = ThemeEmbedder({})
+    attach([story(1, "  Grève   " + "très longue " * 100)], embedder, {})
+    [text] = embedder.calls
+    assert text.startswith("Grève très longue") and len(text) <= 300
+
+
 def test_the_digest_names_the_model_and_the_text() -> None:
     assert digest("m1", "Un titre") == digest("m1", "Un titre")
     assert digest("m1", "Un titre") != digest("m2", "Un titre")

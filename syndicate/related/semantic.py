@@ -98,9 +98,13 @@ def load_embedder(choice: str) -> Embedder | None:
         return None
 
 
+TITLE_CHARACTERS = 300
+"""A partner's "title" can be a whole paragraph: the model's cost grows with it, so it is cut."""
+
+
 def embedding_text(doc: Document) -> str:
-    """What is embedded: the title (short, and where words fail most)."""
-    return " ".join(doc.title.split())
+    """What is embedded: the title (short, and where words fail most), at most 300 characters."""
+    return " ".join(doc.title.split())[:TITLE_CHARACTERS].rstrip()
 
 
 def digest(model: str, text: str) -> str:
