@@ -67,7 +67,20 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install
+# The feeds bench drives load with wrk and measures nginx in front: Debian's, when missing.
+.PHONY: bench-tools
+bench-tools:
+	@missing=""; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	[ -x $(NGINX) ] || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's$$missing for the benchmarks"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; } \
+			|| echo "could not install$$missing: the feeds bench will skip its HTTP rows"; \
+	fi
+
+bench: install bench-tools
 	$(BIN)/python bench/run.py
 
 clean:
