@@ -524,7 +524,7 @@ class RelatedIndex:
         the whole block: relating the articles of a rebuild in blocks is several times faster.
         """
         n = len(self._ids)
-        first = np.zeros((n, len(queries)))
+        first = np.zeros((n, len(queries)), dtype=np.float32)  # as the matrices: no upcast copies
         norms = np.ones(len(queries))
         for column, query in enumerate(queries):
             if n == 0 or query.vector.nnz == 0:
@@ -693,8 +693,11 @@ class RelatedIndex:
         threshold = self.config.duplicate_threshold
         kept: list[int] = []
         folded: list[list[str]] = []
-        for start in range(0, len(order), 64):
-            block = order[start : start + 64]
+        # Signatures are made on first use: look at a few more than ``limit`` first, since
+        # duplicates are rare, and at larger blocks only when many are folded.
+        starts = [0, *range(limit + 4, len(order), 64)]
+        for start, stop in zip(starts, [*starts[1:], len(order)], strict=True):
+            block = order[start:stop]
             signatures = self._signed_rows(block)
             of_query = similarities(signature, signatures)
             for candidate, own, twin_of_query in zip(
