@@ -85,7 +85,14 @@ def name(rng: random.Random) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()
 
 
-def synthetic_stories(count: int, seed: int = 7) -> list[Document]:
+Thread = tuple[list[str], list[str], str]
+"""A story thread: its names, its theme words, its category."""
+
+
+def threads_and_words(
+    count: int, seed: int
+) -> tuple[random.Random, list[Thread], list[str], list[float]]:
+    """The story threads of ``count`` stories (one per 25), and the Zipf vocabulary."""
     rng = random.Random(seed)
     words, cumulative = vocabulary(demo_articles())
     threads = []
@@ -93,30 +100,66 @@ def synthetic_stories(count: int, seed: int = 7) -> list[Document]:
         names = [name(rng) for _ in range(rng.randint(2, 5))]
         theme = rng.sample(words[50:3000], 6)
         threads.append((names, theme, rng.choice(CATEGORIES)))
+    return rng, threads, words, cumulative
+
+
+def sentence(
+    rng: random.Random, words: list[str], cumulative: list[float], thread: Thread, length: int
+) -> str:
+    """Zipf-drawn words, three of them the thread's names or theme words."""
+    names, theme, _ = thread
+    picked = rng.choices(words, cum_weights=cumulative, k=length)
+    for position in rng.sample(range(length), min(length, 3)):
+        picked[position] = rng.choice(names + theme)
+    return " ".join(picked)
+
+
+def synthetic_stories(count: int, seed: int = 7) -> list[Document]:
+    rng, threads, words, cumulative = threads_and_words(count, seed)
     stories = []
     for i in range(count):
-        names, theme, category = rng.choice(threads)
-
-        def sentence(length: int, names: list[str] = names, theme: list[str] = theme) -> str:
-            picked = rng.choices(words, cum_weights=cumulative, k=length)
-            for position in rng.sample(range(length), min(length, 3)):
-                picked[position] = rng.choice(names + theme)
-            return " ".join(picked)
-
-        title = sentence(rng.randint(6, 14)).capitalize()
-        summary = ". ".join(sentence(rng.randint(10, 20)) for _ in range(rng.randint(2, 4)))
+        thread = rng.choice(threads)
+        title = sentence(rng, words, cumulative, thread, rng.randint(6, 14)).capitalize()
+        summary = ". ".join(
+            sentence(rng, words, cumulative, thread, rng.randint(10, 20))
+            for _ in range(rng.randint(2, 4))
+        )
         stories.append(
             Document(
                 id=f"story:{i}",
                 kind="story",
                 title=title,
                 text=summary.capitalize() + ".",
-                categories=frozenset({category}),
+                categories=frozenset({thread[2]}),
                 published_at=START + timedelta(minutes=5 * i),
                 source=f"partner-{i % 40}",
             )
         )
     return stories
+
+
+def synthetic_articles(
+    count: int, story_count: int, seed: int = 7
+) -> list[tuple[str, list[str], str]]:
+    """Our articles on the threads of ``synthetic_stories(story_count, seed)``: a title and
+    4-8 paragraphs (about 350 words), each article its own text. Returns (title, paragraphs,
+    category)."""
+    _, threads, words, cumulative = threads_and_words(story_count, seed)
+    rng = random.Random(seed + 1)
+    articles = []
+    for _ in range(count):
+        thread = rng.choice(threads)
+        title = sentence(rng, words, cumulative, thread, rng.randint(8, 14)).capitalize()
+        paragraphs = [
+            ". ".join(
+                sentence(rng, words, cumulative, thread, rng.randint(10, 20))
+                for _ in range(rng.randint(3, 5))
+            ).capitalize()
+            + "."
+            for _ in range(rng.randint(4, 8))
+        ]
+        articles.append((title, paragraphs, thread[2]))
+    return articles
 
 
 def cached_embeddings(

@@ -11,11 +11,8 @@ A temporary SQLite store is loaded with N partner stories (``--stories``, defaul
 40 partner sources, published over the 80 days before a fixed "now", and M published articles
 (``--articles``, default 10,000) over the two years before it. The stories are the synthetic ones
 of ``bench/related_cost.py`` (partner-feed shaped: a title and a summary, no full content); the
-articles reuse the demo articles shipped in the package cyclically (full HTML bodies; each title
-gets a number). Copies of one demo article are near-duplicates, which the index never lists for
-one another, and fewer synthetic stories pass ``min_score`` against a real article than real
-ones would: lists come out shorter than in production (about 1 item per article with
-``--quick``, 6.5 with the defaults; at most 10 are kept), so writing them costs a little less.
+articles are written the same way on the same story threads, each its own text: a title and
+4-8 paragraphs, about 350 words, like the demo articles.
 
 Then ``RelatedService.rebuild()`` runs as the CLI runs it (categories of
 ``feeds/categories.toml``, the settings' defaults), and its wall time is split into phases by
@@ -158,47 +155,42 @@ def story_rows(docs: list[Document], source_ids: list[int]) -> list[dict[str, An
     return rows
 
 
-def article_rows(
-    count: int, demo: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Published articles, ids 1..M, over the ``ARTICLE_DAYS`` before ``NOW``; and their
-    ``article_categories`` rows."""
+def article_rows(count: int, story_count: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Published articles, ids 1..M, over the ``ARTICLE_DAYS`` before ``NOW``, on the stories'
+    threads (``related_cost.synthetic_articles``); and their ``article_categories`` rows."""
     span = ARTICLE_DAYS * 86400
     rows, category_rows = [], []
-    for i in range(count):
+    written = related_cost.synthetic_articles(count, story_count)
+    for i, (title, paragraphs, category) in enumerate(written):
         number = i + 1
-        item = demo[i % len(demo)]
         published = NOW - timedelta(seconds=span * (count - i) / count)
-        author = item.get("author") or {}
-        cats = list(item.get("categories") or ())
         rows.append(
             {
                 "id": number,
-                "slug": f"{item['slug']}-{number}"[:120],
-                "title": f"{item['title']} ({number})",
-                "summary": item["summary"],
-                "content_html": item["content_html"],
-                "author_name": author.get("name"),
-                "author_email": author.get("email"),
-                "categories": cats,
-                "tags": list(item.get("tags") or ()),
-                "language": item.get("language") or "fr",
+                "slug": f"article-{number}",
+                "title": title,
+                "summary": paragraphs[0].split(". ")[0] + ".",
+                "content_html": "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs),
+                "author_name": None,
+                "author_email": None,
+                "categories": [category],
+                "tags": [],
+                "language": "fr",
                 "status": Status.PUBLISHED.value,
                 "published_at": published,
                 "updated_at": published,
                 "modified_at": published,
             }
         )
-        category_rows += [
+        category_rows.append(
             {
                 "article_id": number,
                 "category": category,
-                "position": position,
+                "position": 0,
                 "status": Status.PUBLISHED.value,
                 "published_at": published,
             }
-            for position, category in enumerate(cats)
-        ]
+        )
     return rows, category_rows
 
 
@@ -293,7 +285,7 @@ def main() -> None:
         bulk_insert(store, stories, rows)
         titles = {f"story:{row['id']}": row["title"] for row in rows}
         del docs, rows
-        rows, category_rows = article_rows(args.articles, related_cost.demo_articles())
+        rows, category_rows = article_rows(args.articles, args.stories)
         bulk_insert(store, articles, rows)
         bulk_insert(store, article_categories, category_rows)
         titles |= {f"article:{row['id']}": row["title"] for row in rows}
