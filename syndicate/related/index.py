@@ -517,7 +517,7 @@ class RelatedIndex:
             None, vector, nearest.astype(np.int32), scores[nearest].astype(np.float32), doc
         )
 
-    def _text_scores(self, queries: Sequence[Asked]) -> npt.NDArray[np.float64]:
+    def _text_scores(self, queries: Sequence[Asked]) -> Floats:
         """Text scores of a block of queries against every slot, one row per query.
 
         The neighbour step (``b K`` times the first scores) reads the spread matrix once for
@@ -540,15 +540,15 @@ class RelatedIndex:
             around = self._neighbours[rows]
             weights = self._mixing(around, self._neighbour_sims[rows])
             second[rows] = np.einsum("rk,rkq->rq", weights, first[np.maximum(around, 0)])
-        scores = (first + second) / (self._norms[:n, None] * norms[None, :])
-        return np.asarray(scores.T, dtype=np.float64)
+        scores = (first + second) / (self._norms[:n, None] * norms[None, :]).astype(np.float32)
+        return np.ascontiguousarray(scores.T)
 
-    def _semantic_scores(self, queries: Sequence[Asked]) -> npt.NDArray[np.float64]:
+    def _semantic_scores(self, queries: Sequence[Asked]) -> Floats:
         """The embeddings' share of the scores (one row per query): 0 where either side has no
-        embedding."""
+        embedding. One product for all the queries: the embeddings matrix is read once."""
         config = self.config
         n = len(self._ids)
-        scores = np.zeros((len(queries), n))
+        scores = np.zeros((len(queries), n), dtype=np.float32)
         width = self._embeddings.shape[1]
         if config.semantic_weight <= 0 or width == 0 or n == 0:
             return scores
@@ -567,7 +567,10 @@ class RelatedIndex:
             rows.append(row)
         if not rows:
             return scores
-        with _one_blas_thread():
+        # A few queries (one article being related, often right after the model embedded its
+        # title): one BLAS thread. A rebuild's block: the product is worth every core.
+        threads = _one_blas_thread() if len(rows) < 8 else contextlib.nullcontext()
+        with threads:
             cosine = np.stack(vectors) @ self._embeddings[:n].T
         # Most pairs sit below the floor: work on the others only.
         at, columns = np.nonzero((cosine > config.semantic_floor) & self._embedded[None, :n])
@@ -596,7 +599,7 @@ class RelatedIndex:
         queries: Sequence[Document | str],
         limit: int = 5,
         kinds: Collection[Kind] | None = None,
-        block: int = 16,
+        block: int = 64,
     ) -> list[list[Match]]:
         """``related`` for each query (the same lists), computed by blocks: for rebuilds."""
         found: list[list[Match]] = []
@@ -610,20 +613,28 @@ class RelatedIndex:
         limit: int,
         kinds: Collection[Kind] | None,
         exclude: Collection[str],
+        text_block: int = 16,
     ) -> list[list[Match]]:
+        """The embeddings' product for all ``queries`` at once; the text scores by blocks of
+        ``text_block`` (larger ones no longer fit the processor's caches)."""
         asked = [self._query(query) for query in queries]
         if not self._ids or limit <= 0:
             return [[] for _ in asked]
-        scores = self._text_scores(asked) + self._semantic_scores(asked)
-        return [
-            self._pick(query, row, limit, kinds, exclude)
-            for query, row in zip(asked, scores, strict=True)
-        ]
+        semantic = self._semantic_scores(asked)
+        found = []
+        for start in range(0, len(asked), text_block):
+            part = asked[start : start + text_block]
+            scores = self._text_scores(part) + semantic[start : start + text_block]
+            found += [
+                self._pick(query, row, limit, kinds, exclude)
+                for query, row in zip(part, scores, strict=True)
+            ]
+        return found
 
     def _pick(
         self,
         query: Asked,
-        text: npt.NDArray[np.float64],
+        text: Floats,
         limit: int,
         kinds: Collection[Kind] | None,
         exclude: Collection[str],
