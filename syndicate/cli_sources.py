@@ -190,14 +190,14 @@ def scheduler(once: bool) -> None:
         svc.aggregator, svc.store, tick=svc.settings.scheduler_tick,
         lease=svc.settings.scheduler_lease, clock=svc.clock,
         related=svc.related, related_interval=svc.settings.related_interval,
-        coming_out=websub.check_scheduled_now if websub is not None else None,
+        pings=websub.check_now if websub is not None else None,
     )  # fmt: skip
     if once:
         svc.aggregator.apply_sources_file()
         report = runner.tick()
         runner.relate()
-        if runner.active and runner.coming_out is not None:
-            runner.coming_out()
+        if runner.active and runner.pings is not None:
+            runner.pings()
         runner.lock.release()
         svc.aggregator.close()
         click.echo(report.summary() if report else "another scheduler holds the lock")

@@ -93,6 +93,14 @@ def publisher(app: Flask) -> WebSubPublisher:
     return found
 
 
+def look(app: Flask) -> WebSubPublisher:
+    """The scheduler's look for changed feeds, then its pings sent."""
+    found = publisher(app)
+    found.check_now()
+    assert found.flush(10)
+    return found
+
+
 def topics(*feeds: str) -> set[str]:
     return {f"{BASE}/feeds/{feed}.{ext}" for feed in feeds for ext in ("rss", "atom", "json")}
 
@@ -102,7 +110,7 @@ def test_a_publish_pings_every_changed_feed_url(
 ) -> None:
     response = app.test_client().post("/api/v1/articles", json=article_body(), headers=auth)
     assert response.status_code == 201
-    assert publisher(app).flush(10)
+    look(app)
     assert set(hub.topics()) == topics("all", "securite", "politique")
     assert len(hub.pings) == 9
     for ping in hub.pings:
@@ -113,24 +121,55 @@ def test_a_publish_pings_every_changed_feed_url(
 def test_update_and_delete_ping_old_and_new_categories(app: Flask, hub: FakeHub) -> None:
     newsroom = services(app).newsroom
     newsroom.create(article_body(categories=["sport"]))
-    assert publisher(app).flush(10)
+    look(app)
     hub.pings.clear()
     newsroom.patch("aes-bamako", {"categories": ["culture"]})
-    assert publisher(app).flush(10)
+    look(app)
     assert set(hub.topics()) == topics("all", "sport", "culture")
     hub.pings.clear()
     newsroom.delete("aes-bamako")
-    assert publisher(app).flush(10)
+    look(app)
     assert set(hub.topics()) == topics("all", "culture")
+    hub.pings.clear()
+    look(app)
+    assert hub.pings == []  # nothing changed since the last look
 
 
-def test_pings_are_sent_off_the_request_path(app: Flask, hub: FakeHub) -> None:
+def test_pings_never_hold_a_write_nor_the_scheduler(app: Flask, hub: FakeHub) -> None:
     hub.release.clear()  # the hub hangs
-    services(app).newsroom.create(article_body())  # returns without waiting for it
+    services(app).newsroom.create(article_body())  # a write: the web process pings nothing
+    assert publisher(app).flush(1)
     assert hub.pings == []
+    publisher(app).check_now()  # the scheduler's look queues them and returns
     hub.release.set()
     assert publisher(app).flush(10)
     assert len(hub.pings) == 9
+
+
+def test_a_write_whose_process_died_is_still_pinged(
+    app: Flask, hub: FakeHub, database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """``feed_changes`` is the outbox: the scheduler process pings what any process wrote."""
+    services(app).newsroom.create(article_body())
+    publishing(app).close()  # the web process is gone, nothing sent
+    scheduler_side = make_app(database_url, tmp_path / "scheduler", clock, websub_hub=hub.url)
+    try:
+        look(scheduler_side)
+        assert set(hub.topics()) == topics("all", "securite", "politique")
+    finally:
+        publishing(scheduler_side).close()
+        services(scheduler_side).store.dispose()
+
+
+def test_a_starting_scheduler_looks_back_one_day(
+    app: Flask, hub: FakeHub, clock: FakeClock
+) -> None:
+    newsroom = services(app).newsroom
+    newsroom.create(article_body(categories=["sport"]))
+    clock.advance(days=2)
+    newsroom.create(article_body(slug="plus-tard", categories=["culture"]))
+    look(app)  # the sport feed changed two days ago: not pinged again
+    assert set(hub.topics()) == topics("all", "culture")
 
 
 def test_an_unreachable_hub_never_fails_a_publish(
@@ -145,6 +184,7 @@ def test_an_unreachable_hub_never_fails_a_publish(
         found.backoff, found.attempts = 0.001, 2
         article = services(app).newsroom.create(article_body())
         assert article.slug == "aes-bamako"
+        found.check_now()
         assert found.flush(10)
         assert {topic for topic, _ in found.failed} == topics("all", "securite", "politique")
         assert found.sent == []
@@ -190,15 +230,15 @@ def test_a_scheduled_article_is_pinged_when_its_time_comes(
     found = publisher(app)
     assert found.flush(10)
     hub.pings.clear()
-    found.check_scheduled_now()
+    found.check_now()
     assert found.flush(10)
     assert hub.pings == []  # not yet due
     clock.advance(hours=3, minutes=1)
-    found.check_scheduled_now()
+    found.check_now()
     assert found.flush(10)
     assert set(hub.topics()) == topics("all", "sport")
     hub.pings.clear()
-    found.check_scheduled_now()
+    found.check_now()
     assert found.flush(10)
     assert hub.pings == []  # once only
 
@@ -208,7 +248,6 @@ def test_only_the_leading_scheduler_pings_for_scheduled_articles(
 ) -> None:
     """Web processes never look for articles coming out; of two schedulers, only the one
     holding the lock does, so an article coming out is pinged once."""
-    assert publisher(app).due_check_every is None
     services(app).newsroom.create(
         article_body(categories=["sport"], published_at="2026-11-29T15:00:00Z")
     )
@@ -220,16 +259,16 @@ def test_only_the_leading_scheduler_pings_for_scheduled_articles(
         lock = LeaseLock(svc.store, holder, timedelta(seconds=60), clock)
         return Scheduler(
             svc.aggregator, svc.store, tick=1, lease=60, clock=clock, lock=lock,
-            coming_out=publisher(app).check_scheduled_now,
+            pings=publisher(app).check_now,
         )  # fmt: skip
 
     leader, standby = scheduler("leader"), scheduler("standby")
     assert leader.heartbeat() and not standby.heartbeat()
     clock.advance(hours=3, minutes=1)
-    standby._guarded("coming-out")
+    standby._guarded("pings")
     assert publisher(app).flush(10)
     assert hub.pings == []
-    leader._guarded("coming-out")
+    leader._guarded("pings")
     assert publisher(app).flush(10)
     assert set(hub.topics()) == topics("all", "sport")
     leader.lock.release()

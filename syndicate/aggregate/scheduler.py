@@ -31,8 +31,8 @@ log = logging.getLogger("syndicate.scheduler")
 LOCK_NAME = "scheduler"
 ADVISORY_KEY = 0x5359_4E44  # "SYND"
 PRUNE_EVERY = timedelta(hours=1)
-COMING_OUT_SECONDS = 60
-"""How often the leading scheduler looks for scheduled articles that came out (WebSub pings)."""
+PINGS_SECONDS = 5
+"""How often the leading scheduler looks for changed feeds to ping the WebSub hub about."""
 
 
 def holder_name() -> str:
@@ -182,13 +182,13 @@ class Scheduler:
         lock: SchedulerLock | None = None,
         related: RelatedRefresher | None = None,
         related_interval: int = 10,
-        coming_out: Callable[[], None] | None = None,
+        pings: Callable[[], None] | None = None,
     ) -> None:
         self.aggregator = aggregator
         self.related = related
         self.related_interval = related_interval
-        self.coming_out = coming_out
-        """Called every minute while leading: pings for scheduled articles that came out."""
+        self.pings = pings
+        """Called every few seconds while leading: WebSub pings for the feeds that changed."""
         self.tick_seconds = tick
         self.lease_seconds = lease
         self.clock = clock
@@ -237,9 +237,9 @@ class Scheduler:
             if job == "related":
                 self.relate()
                 return
-            if job == "coming-out":
-                if self.coming_out is not None and self.active:
-                    self.coming_out()
+            if job == "pings":
+                if self.pings is not None and self.active:
+                    self.pings()
                 return
             self.heartbeat() if job == "heartbeat" else self.tick()
         except Exception:  # a failed run must not stop the scheduler
@@ -267,10 +267,10 @@ class Scheduler:
                 self._guarded, "interval", args=["related"], id="related",
                 seconds=self.related_interval, **common,
             )  # fmt: skip
-        if self.coming_out is not None:
+        if self.pings is not None:
             scheduler.add_job(
-                self._guarded, "interval", args=["coming-out"], id="coming-out",
-                seconds=COMING_OUT_SECONDS, **common,
+                self._guarded, "interval", args=["pings"], id="pings",
+                seconds=PINGS_SECONDS, **common,
             )  # fmt: skip
         scheduler.start()
         log.info("scheduler %s started (tick %ds)", self.lock.holder, self.tick_seconds)

@@ -55,7 +55,6 @@ def init_app(app: Flask) -> Publishing:
         websub = WebSubPublisher(
             settings.websub_hub, feeds.topic_urls, store=svc.store, clock=svc.clock
         )
-        svc.newsroom.listeners.append(websub.feeds_changed)
     publishing = Publishing(feeds, websub)
     app.extensions[EXTENSION_KEY] = publishing
     app.register_blueprint(bp)

@@ -1,12 +1,15 @@
-"""WebSub publishing: tell the hub which feed URLs changed, off the request path.
+"""WebSub publishing: tell the hub which feed URLs changed, from the scheduler process.
 
-After each committed write the newsroom calls ``feeds_changed`` with the feed keys it touched;
-the topic URLs (first page of each format) are queued and a background thread sends one
-``hub.mode=publish`` POST per URL, retrying with exponential backoff and jitter on network
-errors, ``429`` and ``5xx`` (``Retry-After`` honoured). A ping never fails nor slows a write:
-``feeds_changed`` only queues. Scheduled articles change feeds without any write: the scheduler
-process (one at a time holds its lock) calls ``check_scheduled_now`` every minute, so each comes
-out with one ping however many web processes run.
+Every write bumps its feeds' versions in ``feed_changes``, in its own transaction: that table is
+the outbox. The scheduler process holding the lock (one at a time) calls ``check_now`` every few
+seconds; the feeds whose version moved since its last look, and those that gained a scheduled
+article by the passage of time, are queued, and a background thread sends one
+``hub.mode=publish`` POST per topic URL (first page of each format), retrying with exponential
+backoff and jitter on network errors, ``429`` and ``5xx`` (``Retry-After`` honoured). So a write
+never waits on the hub, a web process that dies loses no ping, and each change is pinged once
+however many web processes run. A scheduler starting (or taking over) pings the feeds changed
+in the day before it: a second ping costs the hub one fetch, a missed one leaves subscribers
+behind.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import atexit
 import heapq
 import logging
-import math
 import random
 import threading
 import time
@@ -122,7 +124,6 @@ class WebSubPublisher:
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF_SECONDS,
         max_backoff: float = MAX_BACKOFF_SECONDS,
-        due_check_every: float | None = None,
         timeout: float = TIMEOUT_SECONDS,
         rng: random.Random | None = None,
     ) -> None:
@@ -133,8 +134,6 @@ class WebSubPublisher:
         self.attempts = attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.due_check_every = due_check_every
-        """Seconds between looks by the publisher's own thread; ``None``: only when asked."""
         self.timeout = timeout
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._ready: list[str] = []
@@ -145,19 +144,14 @@ class WebSubPublisher:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._last_due_check: datetime | None = None
+        self._versions: dict[str, int] | None = None
+        """Each feed's write version at the last look (``None``: no look yet)."""
         self.sent: list[tuple[str, int]] = []
         """(topic, status) of successful pings, newest last (bounded)."""
         self.failed: list[tuple[str, str]] = []
         """(topic, reason) of pings given up, newest last (bounded)."""
 
-    # Called from request threads: queue and return at once -----------------------------------
-
-    def feeds_changed(self, feeds: frozenset[str]) -> None:
-        """``Newsroom`` listener: never raises, never waits on the network."""
-        try:
-            self.publish(self.topics_of(feeds))
-        except Exception:
-            log.exception("websub: could not queue pings for %s", sorted(feeds))
+    # Queue and return at once -----------------------------------------------------------------
 
     def publish(self, topics: Iterable[str]) -> None:
         with self._condition:
@@ -208,21 +202,12 @@ class WebSubPublisher:
     # The worker thread ------------------------------------------------------------------------
 
     def _run(self) -> None:
-        every = self.due_check_every
-        next_due_check = time.monotonic() + every if every is not None else math.inf
         while True:
             with self._condition:
-                job = self._next_job(next_due_check)
+                job = self._next_job()
                 if job is None:
                     return
-                if isinstance(job, str):
-                    assert every is not None
-                    next_due_check = time.monotonic() + every
-                else:
-                    self._busy += 1
-            if isinstance(job, str):
-                self._check_scheduled()
-                continue
+                self._busy += 1
             attempt, topic = job
             try:
                 self._attempt(topic, attempt)
@@ -231,8 +216,8 @@ class WebSubPublisher:
                     self._busy -= 1
                     self._condition.notify_all()
 
-    def _next_job(self, next_due_check: float) -> tuple[int, str] | str | None:
-        """Under the lock: the next ping to send, ``"due-check"``, or ``None`` to stop."""
+    def _next_job(self) -> tuple[int, str] | None:
+        """Under the lock: the next ping to send, or ``None`` to stop."""
         while True:
             now = time.monotonic()
             if self._ready:
@@ -244,12 +229,8 @@ class WebSubPublisher:
                 return (attempt, topic)
             if self._stopping:
                 return None
-            if now >= next_due_check:
-                return "due-check"
-            wake = next_due_check
-            if self._retries:
-                wake = min(wake, self._retries[0][0])
-            self._condition.wait(None if wake == math.inf else max(0.0, wake - now))
+            wake = self._retries[0][0] - now if self._retries else None
+            self._condition.wait(None if wake is None else max(0.0, wake))
 
     def _attempt(self, topic: str, attempt: int) -> None:
         try:
@@ -275,24 +256,31 @@ class WebSubPublisher:
             into.append(value)
             del into[:-1000]
 
-    def _check_scheduled(self) -> None:
-        """Ping the feeds that gained an article by the passage of time since the last look."""
+    def _changed_feeds(self, store: Store, now: datetime) -> set[str]:
+        """Feeds written, or gaining a scheduled article, since the last look."""
+        first_look = now - FIRST_LOOK_BACK
+        with store.connect() as connection:
+            written = feed_store.written_versions(connection)
+            coming_out = feed_store.newly_visible_feeds(
+                connection, self._last_due_check or first_look, now
+            )
+        if self._versions is None:
+            moved = {feed for feed, (_, at) in written.items() if at > first_look}
+        else:
+            moved = {f for f, (version, _) in written.items() if version != self._versions.get(f)}
+        self._versions = {feed: version for feed, (version, _) in written.items()}
+        self._last_due_check = now
+        return moved | coming_out
+
+    def check_now(self) -> None:
+        """Queue pings for the feeds that changed since the last look (the scheduler calls it
+        every few seconds); a store error is logged and the next look catches up."""
         if self.store is None or self.clock is None:
             return
-        now = self.clock()
-        # The first look (a scheduler starting) covers the day before it: a feed pinged twice
-        # costs the hub one fetch, a ping missed during a restart leaves subscribers behind.
-        since = self._last_due_check or now - FIRST_LOOK_BACK
         try:
-            with self.store.connect() as connection:
-                feeds = feed_store.newly_visible_feeds(connection, since, now)
+            feeds = self._changed_feeds(self.store, self.clock())
         except Exception:
-            log.exception("websub: could not look for scheduled articles")
+            log.exception("websub: could not look for changed feeds")
             return
-        self._last_due_check = now
         if feeds:
             self.publish(self.topics_of(frozenset(feeds)))
-
-    def check_scheduled_now(self) -> None:
-        """Look for scheduled articles that came due now (the thread does it periodically)."""
-        self._check_scheduled()

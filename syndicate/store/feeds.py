@@ -233,6 +233,12 @@ def count_visible(connection: Connection, feed: str, now: datetime, cap: int) ->
     return int(connection.execute(statement, parameters).scalar_one())
 
 
+def written_versions(connection: Connection) -> dict[str, tuple[int, datetime]]:
+    """Each feed key's write version and when it was last bumped (a row per feed: small)."""
+    query = select(feed_changes.c.feed, feed_changes.c.version, feed_changes.c.changed_at)
+    return {feed: (version, at) for feed, version, at in connection.execute(query)}
+
+
 def newly_visible_feeds(connection: Connection, after: datetime, now: datetime) -> set[str]:
     """Feed keys that gained an article by the passage of time in ``(after, now]``.
 
