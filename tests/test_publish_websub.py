@@ -295,7 +295,6 @@ def test_no_hub_no_publisher(database_url: str, tmp_path: Path, clock: FakeClock
     app = make_app(database_url, tmp_path, clock)
     try:
         assert publishing(app).websub is None
-        assert services(app).newsroom.listeners == []
     finally:
         publishing(app).close()
         services(app).store.dispose()

@@ -1,4 +1,5 @@
-"""Newsroom operations: each write is one transaction, then listeners hear which feeds changed."""
+"""Newsroom operations: each write is one transaction, which also bumps the versions of the feeds
+it changes (``feed_changes``: what feed caches and WebSub pings are made from)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,6 @@ from syndicate.store import Store
 from syndicate.store import articles as article_store
 from syndicate.store import feeds as feed_store
 from syndicate.types import Article, ArticleDraft, Category, Clock, Page
-
-ChangeListener = Callable[[frozenset[str]], None]
-"""Called after a committed write with the feed keys (category slugs, ``all``) it changed."""
 
 MAX_REPORTED_LINES = 50
 
@@ -51,16 +49,8 @@ class Newsroom:
         self.categories = categories
         self.base_url = base_url
         self.clock = clock
-        self.listeners: list[ChangeListener] = []
         self._totals: dict[str, tuple[feed_store.RawVersion, int]] = {}
         self._totals_lock = threading.Lock()
-
-    def _notify(self, *versions: ArticleDraft | None) -> None:
-        feeds = frozenset(article_store.visible_feeds(*versions, now=self.clock()))
-        if not feeds:
-            return
-        for listener in self.listeners:
-            listener(feeds)
 
     def _parse(self, payload: Any, current: ArticleDraft | None = None) -> ArticleDraft:
         return parse_article(
@@ -137,9 +127,7 @@ class Newsroom:
         with self.store.begin() as connection:
             if not explicit_slug:
                 draft = dataclasses.replace(draft, slug=self._free_slug(connection, draft.slug))
-            article = article_store.create(connection, draft, self.clock())
-        self._notify(article)
-        return article
+            return article_store.create(connection, draft, self.clock())
 
     def _free_slug(self, connection: Connection, wanted: str) -> str:
         """``wanted``, or ``wanted-2``, ``wanted-3``... whichever is free first."""
@@ -177,9 +165,7 @@ class Newsroom:
             if current is None:
                 raise NotFound(f"no article with slug {slug!r}")
             draft = self._parse(body_for(current), current=draft_of(current))
-            article = article_store.replace(connection, current, draft, self.clock())
-        self._notify(current, article)
-        return article
+            return article_store.replace(connection, current, draft, self.clock())
 
     def delete(self, slug: str) -> None:
         with self.store.begin() as connection:
@@ -187,7 +173,6 @@ class Newsroom:
             if current is None:
                 raise NotFound(f"no article with slug {slug!r}")
             article_store.remove(connection, current, self.clock())
-        self._notify(current)
 
     def import_lines(self, lines: Iterable[str], *, update_existing: bool) -> ImportReport:
         """Import JSON Lines atomically: one bad line and nothing is written.
@@ -218,7 +203,6 @@ class Newsroom:
             raise _import_failure(errors)
 
         created: list[ArticleDraft] = []
-        replaced: list[Article] = []  # their old categories' feeds change too
         updated = unchanged = 0
         now = self.clock()
         with self.store.begin() as connection:
@@ -240,11 +224,8 @@ class Newsroom:
                     unchanged += 1
                     continue
                 article_store.replace(connection, current, draft, now)
-                replaced.append(current)
                 updated += 1
             article_store.insert_many(connection, created, now)
-        if created or updated:
-            self._notify(*replaced, *(draft for _, draft in drafts.values()))
         return ImportReport(created=len(created), updated=updated, unchanged=unchanged)
 
 
