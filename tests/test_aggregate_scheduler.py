@@ -159,6 +159,8 @@ def test_metrics_count_fetches_bytes_and_durations_across_processes(
     assert "syndicate_stories_new_total 3.0" in text
     assert 'syndicate_sources{state="active"} 2.0' in text
     assert "syndicate_stories 3.0" in text
+    assert "syndicate_related_backlog 0.0" in text
+    assert "syndicate_related_backlog_age_seconds 0.0" in text
     # another app on the same store (another process) sees the same counters
     other = aggregation_app(
         services(app).settings.database_url,

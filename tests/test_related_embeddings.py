@@ -104,6 +104,22 @@ def test_titles_are_embedded_once_cached_and_pruned(app: Flask) -> None:
     assert set(cached(app, again.model)) == {f"article:{strike}"}
 
 
+def test_metrics_show_the_backlog_and_the_cached_embeddings(app: Flask, clock: FakeClock) -> None:
+    publish(app, STRIKE_ARTICLE)
+    publish(app, OTHER_ARTICLE)
+    clock.advance(minutes=2)  # the scheduler is late
+
+    def metrics() -> str:
+        return app.test_client().get("/metrics").get_data(as_text=True)
+
+    assert "syndicate_related_backlog 2.0" in metrics()
+    assert "syndicate_related_backlog_age_seconds 120.0" in metrics()
+    service_with(app, ThemeEmbedder({})).rebuild()
+    after = metrics()
+    assert "syndicate_related_backlog 0.0" in after
+    assert 'syndicate_related_embeddings{model="test-themes-v1"} 2.0' in after
+
+
 def test_the_words_alone_when_the_setting_is_off(app: Flask) -> None:
     publish(app, STRIKE_ARTICLE)
     services(app).related.rebuild()

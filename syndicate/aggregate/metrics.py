@@ -22,6 +22,8 @@ from prometheus_client.registry import Collector
 from syndicate.aggregate.scheduler import LOCK_NAME
 from syndicate.aggregate.service import DURATION_BUCKETS
 from syndicate.store import Store, leases
+from syndicate.store import embeddings as embedding_store
+from syndicate.store import related as related_store
 from syndicate.store import sources as source_store
 from syndicate.store import stories as story_store
 from syndicate.types import Clock
@@ -44,6 +46,8 @@ class StoreCollector(Collector):
             states = source_store.state_counts(connection)
             stories = story_store.count(connection)
             lease = leases.get(connection, LOCK_NAME)
+            waiting, oldest_mark = related_store.backlog(connection)
+            embedded = embedding_store.counts(connection)
         values: dict[str, dict[str, float]] = {}
         for metric, labels, value in stats:
             values.setdefault(metric, {})[labels] = value
@@ -104,6 +108,24 @@ class StoreCollector(Collector):
             sources.add_metric([state], count)
         yield sources
         yield GaugeMetricFamily("syndicate_stories", "Partner stories stored.", value=stories)
+        yield GaugeMetricFamily(
+            "syndicate_related_backlog",
+            "Articles whose related stories wait to be recomputed by the scheduler.",
+            value=waiting,
+        )
+        yield GaugeMetricFamily(
+            "syndicate_related_backlog_age_seconds",
+            "Seconds the oldest of them has waited (0: none waits).",
+            value=max(0.0, (self.clock() - oldest_mark).total_seconds()) if oldest_mark else 0.0,
+        )
+        cached = GaugeMetricFamily(
+            "syndicate_related_embeddings",
+            "Title embeddings cached for related stories, by model.",
+            labels=["model"],
+        )
+        for model, count in sorted(embedded.items()):
+            cached.add_metric([model], count)
+        yield cached
         if lease is not None:
             age = (self.clock() - lease.heartbeat_at).total_seconds()
             yield GaugeMetricFamily(

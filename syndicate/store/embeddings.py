@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 
 from syndicate.store.schema import related_embeddings
 
@@ -93,6 +93,12 @@ def write(connection: Connection, model: str, rows: Mapping[str, Cached], now: d
         connection.execute(delete(related_embeddings).where(related_embeddings.c.doc_id.in_(part)))
     for start in range(0, len(values), _CHUNK):
         connection.execute(related_embeddings.insert(), values[start : start + _CHUNK])
+
+
+def counts(connection: Connection) -> dict[str, int]:
+    """Cached vectors by model."""
+    query = select(related_embeddings.c.model, func.count()).group_by(related_embeddings.c.model)
+    return {str(model): int(count) for model, count in connection.execute(query)}
 
 
 def prune(connection: Connection, keep: Collection[str]) -> int:

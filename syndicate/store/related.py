@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, and_, delete, or_, select
+from sqlalchemy import Connection, Select, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from syndicate.store import stories as story_store
@@ -274,6 +274,14 @@ def clear_dirty(connection: Connection, seen: Mapping[int, int] | None = None) -
                 related_dirty.c.article_id == article_id, related_dirty.c.marks == marks
             )
         )
+
+
+def backlog(connection: Connection) -> tuple[int, datetime | None]:
+    """How many articles wait for their list to be recomputed, and since when the oldest."""
+    count, oldest = connection.execute(
+        select(func.count(), func.min(related_dirty.c.marked_at))
+    ).one()
+    return int(count), oldest
 
 
 def has_lists(connection: Connection) -> bool:
