@@ -43,16 +43,6 @@ def app(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
-
-
-@pytest.fixture
 def auth(app: Flask, clock: FakeClock) -> dict[str, str]:
     with services(app).store.begin() as connection:
         _, secret = tokens.create(connection, "ops", clock())
