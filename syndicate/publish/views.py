@@ -68,10 +68,7 @@ def feed(category: str, extension: str) -> ResponseReturnValue:
     if raw_page is not None and page == 1:
         # One URL per page: ``?page=1`` is the feed itself, the URL its self link names.
         return redirect(request.path, 301)
-    publish = publishing()
-    found = publish.feeds.serve(category, extension, page)
-    if publish.websub is not None:
-        publish.websub.start()
+    found = publishing().feeds.serve(category, extension, page)
     status, headers, body = answer(found, request.environ)
     if status == 304:
         return NotModified(status=304, headers=headers)
