@@ -24,6 +24,10 @@ def feed_url(base_url: str, category: str, extension: str) -> str:
     return f"{base_url}/feeds/{quote(category)}.{extension}"
 
 
+def related_feed_url(base_url: str, category: str, extension: str) -> str:
+    return f"{base_url}/feeds/{quote(category)}/related.{extension}"
+
+
 def http_url(value: str | None, base: str = "") -> str | None:
     """``value`` resolved against ``base`` if it is an http(s) URL with a host, else ``None``.
 

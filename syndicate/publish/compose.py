@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
+from typing import TypedDict
 
 from syndicate.publish.model import FeedDocument, Generator, Item, Media, Paging, Person, Term
 from syndicate.sanitizer import excerpt
@@ -57,6 +58,33 @@ def page_url(site: Site, feed: str, extension: str, page: int) -> str:
     return url if page == 1 else f"{url}?page={page}"
 
 
+class SiteFields(TypedDict):
+    """What every feed document of the site carries alike (ours and the related ones)."""
+
+    language: str
+    author: Person
+    generator: Generator
+    ttl_minutes: int
+    icon: str
+    logo: str
+    hub: str | None
+    stylesheet: str
+
+
+def site_fields(site: Site) -> SiteFields:
+    base = site.base_url
+    return {
+        "language": LANGUAGE,
+        "author": Person(name=site.name, url=base + "/"),
+        "generator": GENERATOR,
+        "ttl_minutes": max(1, -(-site.max_age // 60)),
+        "icon": base + ICON_PATH,
+        "logo": base + LOGO_PATH,
+        "hub": site.hub,
+        "stylesheet": base + STYLESHEET_PATH,
+    }
+
+
 def compose(
     site: Site,
     feed: str,
@@ -81,25 +109,18 @@ def compose(
         id=feed_url(base, feed, "atom"),
         title=title,
         subtitle=subtitle,
-        language=LANGUAGE,
         self_url=at(page),
         home_url=category_url(base, feed),
         updated=updated,
-        author=Person(name=site.name, url=base + "/"),
-        generator=GENERATOR,
         paging=Paging(
             first=at(1),
             last=at(last_page),
             previous=at(page - 1) if page > 1 else None,
             next=at(page + 1) if page < last_page else None,
         ),
-        ttl_minutes=max(1, -(-site.max_age // 60)),
-        icon=base + ICON_PATH,
-        logo=base + LOGO_PATH,
-        hub=site.hub,
-        stylesheet=base + STYLESHEET_PATH,
         user_comment=USER_COMMENT,
         items=tuple(article_item(site, article, updated) for article in articles),
+        **site_fields(site),
     )
 
 
@@ -128,7 +149,7 @@ def article_item(site: Site, article: Article, feed_updated: datetime) -> Item:
         updated=min(max(article.updated_at, article.published_at), feed_updated),
         author=author,
         categories=tuple(
-            _term(base, slug, site.categories[slug].title)
+            term(base, slug, site.categories[slug].title)
             for slug in article.categories
             if slug in site.categories
         ),
@@ -139,7 +160,7 @@ def article_item(site: Site, article: Article, feed_updated: datetime) -> Item:
 
 
 @lru_cache(maxsize=256)
-def _term(base_url: str, slug: str, title: str) -> Term:
+def term(base_url: str, slug: str, title: str) -> Term:
     return Term(term=slug, label=title, scheme=category_url(base_url, slug))
 
 

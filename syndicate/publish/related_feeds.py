@@ -20,24 +20,17 @@ from syndicate.errors import problem
 from syndicate.exceptions import NotFound
 from syndicate.publish import publishing
 from syndicate.publish.caching import Entry, Representation, answer
-from syndicate.publish.compose import (
-    GENERATOR,
-    ICON_PATH,
-    LANGUAGE,
-    LOGO_PATH,
-    STYLESHEET_PATH,
-    Site,
-    summary_of,
-)
+from syndicate.publish.compose import Site, site_fields, summary_of, term
 from syndicate.publish.model import Credit, FeedDocument, Item, Media, Paging, Person, Term
 from syndicate.publish.service import CONTENT_TYPES, WRITERS, FeedService
+from syndicate.publish.views import CORS_PREFLIGHT, NotModified
 from syndicate.related_service import feed_key
 from syndicate.sanitizer import plain_text
 from syndicate.services import services
 from syndicate.store.articles import ALL_FEED
 from syndicate.store.feeds import EPOCH
 from syndicate.types import RelatedStory
-from syndicate.urls import category_url
+from syndicate.urls import category_url, http_url, related_feed_url
 
 bp = Blueprint("related_feeds", __name__)
 
@@ -47,27 +40,15 @@ USER_COMMENT = (
 )
 
 
-def related_feed_url(base_url: str, category: str, extension: str) -> str:
-    return f"{base_url}/feeds/{category}/related.{extension}"
-
-
-def _http(url: str | None) -> bool:
-    return bool(url) and str(url).startswith(("http://", "https://"))
-
-
 def story_item(site: Site, category: str, found: RelatedStory, feed_updated: datetime) -> Item:
     story = found.story
     image = None
-    if story.image and story.image.length > 0 and _http(story.image.url):
+    if story.image and story.image.length > 0 and http_url(story.image.url):
         image = Media(url=story.image.url, type=story.image.type, length=story.image.length)
     known = site.categories.get(category)
-    terms: tuple[Term, ...] = ()
-    if known is not None:
-        terms = (
-            Term(
-                term=known.slug, label=known.title, scheme=category_url(site.base_url, known.slug)
-            ),
-        )
+    terms: tuple[Term, ...] = (
+        () if known is None else (term(site.base_url, known.slug, known.title),)
+    )
     summary = plain_text(story.summary_html) or summary_of(story.content_html) or story.title
     return Item(
         id=found.url,
@@ -84,7 +65,7 @@ def story_item(site: Site, category: str, found: RelatedStory, feed_updated: dat
         source=Credit(
             name=found.source_name,
             feed_url=found.source_url,
-            site_url=found.source_site_url if _http(found.source_site_url) else None,
+            site_url=http_url(found.source_site_url) and found.source_site_url,
         ),
         rights=story.rights or None,
     )
@@ -105,22 +86,15 @@ def compose_related(
         id=related_feed_url(base, category, "atom"),
         title=f"{name} — chez nos partenaires — {site.name}",
         subtitle=f"Articles de nos partenaires liés à « {name} », les plus récents d’abord.",
-        language=LANGUAGE,
         self_url=self_url,
         home_url=category_url(base, category),
         updated=updated,
-        author=Person(name=site.name, url=base + "/"),
-        generator=GENERATOR,
         paging=Paging(first=self_url, last=self_url),
-        ttl_minutes=max(1, -(-site.max_age // 60)),
-        icon=base + ICON_PATH,
-        logo=base + LOGO_PATH,
-        hub=site.hub,
-        stylesheet=base + STYLESHEET_PATH,
         user_comment=USER_COMMENT,
         items=tuple(
-            story_item(site, category, found, updated) for found in stories if _http(found.url)
+            story_item(site, category, found, updated) for found in stories if http_url(found.url)
         ),
+        **site_fields(site),
     )
 
 
@@ -146,27 +120,17 @@ def serve_related(feeds: FeedService, category: str, extension: str) -> Represen
         updated = max(changed, newest).replace(microsecond=0)
         document = compose_related(feeds.site, category, extension, updated, stories)
         body = WRITERS[extension](document, feeds.fragments)
-        headers = (
-            ("Cache-Control", f"public, max-age={feeds.site.max_age}"),
-            ("Vary", "Accept-Encoding"),
-            ("Access-Control-Allow-Origin", "*"),
-            ("Access-Control-Expose-Headers", "ETag, Link"),
-            ("X-Content-Type-Options", "nosniff"),
+        representation = Representation.of(
+            body, CONTENT_TYPES[extension], updated, feeds.base_headers
         )
-        entry = Entry(version, Representation.of(body, CONTENT_TYPES[extension], updated, headers))
+        entry = Entry(version, representation)
         feeds.cache.put(cache_key, entry)
     assert entry.representation is not None
     return entry.representation
 
 
-class _NotModified(Response):
-    default_mimetype = None
-
-
 @bp.route("/feeds/<category>/related.<extension>", methods=["GET", "OPTIONS"])
 def related_feed(category: str, extension: str) -> ResponseReturnValue:
-    from syndicate.publish.views import CORS_PREFLIGHT
-
     if request.method == "OPTIONS":
         return Response(status=204, headers=CORS_PREFLIGHT)
     page = request.args.get("page")
@@ -182,5 +146,5 @@ def related_feed(category: str, extension: str) -> ResponseReturnValue:
         return problem(404, "Not Found", str(exc), headers={"Access-Control-Allow-Origin": "*"})
     status, headers, body = answer(found, request.environ)
     if status == 304:
-        return _NotModified(status=304, headers=headers)
+        return NotModified(status=304, headers=headers)
     return Response(body, headers=headers)

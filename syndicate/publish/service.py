@@ -122,14 +122,19 @@ class FeedService:
                 self._counts[key] = total
         return min(self.max_pages, max(1, -(-total // self.page_size)))
 
-    def _headers(self, document: FeedDocument) -> tuple[tuple[str, str], ...]:
-        headers = [
+    @property
+    def base_headers(self) -> tuple[tuple[str, str], ...]:
+        """Headers of every feed response: caching, CORS, no sniffing."""
+        return (
             ("Cache-Control", f"public, max-age={self.site.max_age}"),
             ("Vary", "Accept-Encoding"),
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", "ETag, Link"),
             ("X-Content-Type-Options", "nosniff"),
-        ]
+        )
+
+    def _headers(self, document: FeedDocument) -> tuple[tuple[str, str], ...]:
+        headers = list(self.base_headers)
         if self.site.hub:
             # WebSub discovery (W3C WebSub section 4): hub and topic as HTTP Link headers too.
             headers.append(
