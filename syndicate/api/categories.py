@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify
 
 from syndicate.api import bp
+from syndicate.publish.compose import FORMATS
 from syndicate.services import services
 from syndicate.urls import category_url, feed_url
 
@@ -19,7 +20,7 @@ def list_categories() -> Response:
             "title": category.title,
             "description": category.description,
             "url": category_url(base, category.slug),
-            "feeds": {ext: feed_url(base, category.slug, ext) for ext in ("rss", "atom", "json")},
+            "feeds": {ext: feed_url(base, category.slug, ext) for ext in FORMATS},
         }
         for category in svc.categories.values()
     ]

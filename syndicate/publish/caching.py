@@ -41,6 +41,11 @@ def strong_etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
+def gzip_etag(etag: str) -> str:
+    """The strong ETag of the gzip variant: other bytes, so another tag."""
+    return etag[:-1] + '-gzip"'
+
+
 @dataclass
 class Representation:
     """One rendered feed page: identity bytes, and gzip bytes made on first demand."""
@@ -63,7 +68,7 @@ class Representation:
     def __post_init__(self) -> None:
         self.last_modified = self.last_modified.astimezone(UTC).replace(microsecond=0)
         self.last_modified_http = http_date(self.last_modified)
-        self.gzip_etag = self.etag[:-1] + '-gzip"'
+        self.gzip_etag = gzip_etag(self.etag)
         validators = ("Last-Modified", self.last_modified_http)
         self.not_modified_headers = [("ETag", self.etag), validators, *self.headers]
         self.not_modified_gzip_headers = [("ETag", self.gzip_etag), validators, *self.headers]

@@ -15,7 +15,6 @@ from typing import Any
 from syndicate.publish.model import FeedDocument, Fragments, Item
 
 VERSION = "https://jsonfeed.org/version/1.1"
-CONTENT_TYPE = "application/feed+json"
 
 
 def rfc3339(moment: datetime) -> str:

@@ -25,10 +25,17 @@ from werkzeug.datastructures import MultiDict
 
 from syndicate.exceptions import InvalidInput
 from syndicate.publish import publishing
-from syndicate.publish.caching import GZIP_LEVEL, accepts_gzip, http_date, not_modified, strong_etag
+from syndicate.publish.caching import (
+    GZIP_LEVEL,
+    accepts_gzip,
+    gzip_etag,
+    http_date,
+    not_modified,
+    strong_etag,
+)
 from syndicate.services import services
 from syndicate.store.feeds import EPOCH
-from syndicate.urls import absolute, article_url, category_url
+from syndicate.urls import absolute, article_url, category_url, http_url
 from syndicate.web import bp
 from syndicate.web.pages import PAGE_CACHE_SECONDS
 
@@ -149,12 +156,6 @@ def _heading(category: str) -> tuple[str, str] | None:
     return (found.title, category_url(base, found.slug)) if found else None
 
 
-def _http_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    return url if urlsplit(url).scheme in {"http", "https"} else None
-
-
 def newest_articles(category: str, limit: int) -> tuple[list[EmbedItem], datetime]:
     """Our newest public articles of ``category`` (or ``all``) and the feed's last change,
     read like the feeds read it (a write to the category, or an article becoming visible)."""
@@ -201,7 +202,7 @@ def related_partner_stories(category: str, limit: int) -> list[EmbedItem]:
     entries: Sequence[RelatedEntry] = finder(category, limit)
     items = []
     for entry in entries:
-        url = _http_url(entry.url)
+        url = http_url(entry.url)
         image = getattr(entry, "image", None)
         if url is None or not entry.title.strip():
             continue
@@ -213,7 +214,7 @@ def related_partner_stories(category: str, limit: int) -> list[EmbedItem]:
                 published_at=entry.published_at,
                 changed_at=_newest(entry.published_at, getattr(entry, "modified_at", None))
                 or entry.published_at,
-                image_url=_http_url(getattr(image, "url", None)),
+                image_url=http_url(getattr(image, "url", None)),
             )
         )
     return items[:limit]
@@ -276,7 +277,7 @@ def _send(
     etag = strong_etag(body)
     use_gzip = accepts_gzip(request.headers.get("Accept-Encoding"))
     if use_gzip:
-        etag = etag[:-1] + '-gzip"'
+        etag = gzip_etag(etag)
     sent = [
         ("ETag", etag),
         ("Cache-Control", f"public, max-age={max_age}"),
