@@ -34,6 +34,7 @@ from syndicate.publish.caching import (
     strong_etag,
 )
 from syndicate.services import services
+from syndicate.store import articles as article_store
 from syndicate.store.feeds import EPOCH
 from syndicate.urls import absolute, article_url, category_url, http_url
 from syndicate.web import bp
@@ -161,9 +162,13 @@ def newest_articles(category: str, limit: int) -> tuple[list[EmbedItem], datetim
     read like the feeds read it (a write to the category, or an article becoming visible)."""
     svc = services()
     probe = publishing().feeds.probe
-    changed = probe.interpret(probe.raw(category, svc.clock())).last_modified
+    now = svc.clock()
+    changed = probe.interpret(probe.raw(category, now)).last_modified
     base = svc.settings.base_url
-    listing = svc.newsroom.page(None if category == ALL else category, 1, limit, public_only=True)
+    with svc.store.connect() as connection:  # the first page only: no total to count
+        articles = article_store.newest(
+            connection, None if category == ALL else category, now, limit
+        )
     items = [
         EmbedItem(
             title=article.title,
@@ -173,7 +178,7 @@ def newest_articles(category: str, limit: int) -> tuple[list[EmbedItem], datetim
             changed_at=max(article.modified_at, article.published_at),
             image_url=absolute(base, article.image.url) if article.image else None,
         )
-        for article in listing.items
+        for article in articles
     ]
     return items, changed
 
