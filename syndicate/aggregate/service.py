@@ -195,6 +195,12 @@ def _trust(ca_file: str) -> ssl.SSLContext | None:
         raise ConfigError(f"SYNDICATE_FETCH_CA_FILE: cannot read {ca_file!r}: {exc}") from exc
 
 
+def _delayed_result(source: Source, until: datetime) -> FetchResult:
+    """A source not fetched because its host asked us to wait until ``until``."""
+    reason = f"{_host(source.url)} asked to wait until {until:%Y-%m-%d %H:%M:%S}Z"
+    return FetchResult(source.id, source.url, "delayed", error=reason, next_fetch_at=until)
+
+
 class Aggregator:
     def __init__(
         self,
@@ -355,7 +361,8 @@ class Aggregator:
                 enabled=fields.get("enabled", True),
                 site_url=feed.link,
             )
-            outcome = self._parsed_outcome(source, response, feed)
+            body_hash = hashlib.sha256(response.body).hexdigest()
+            outcome = self._parsed_outcome(source, response, feed, body_hash)
             written = self._apply(connection, source, outcome, started, t0)
         result = self._result(source, outcome, *written)
         self._notify([result])
@@ -610,9 +617,14 @@ class Aggregator:
             holds = source_store.host_holds_after(connection, now)
         if planned:
             planned(len(chosen))
-        held = [s for s in chosen if _host(s.url) in holds]
+        held = [(s, holds[host]) for s in chosen if (host := _host(s.url)) in holds]
         ready = _interleave_hosts([s for s in chosen if _host(s.url) not in holds])
-        results = [self._defer(s, holds[_host(s.url)]) for s in held]
+        if held:  # their next fetch moves to the end of their host's wait, in one transaction
+            with self._writer, self.store.begin() as connection:
+                source_store.change_many(
+                    connection, [(s.id, {"next_fetch_at": until}) for s, until in held]
+                )
+        results = [_delayed_result(s, until) for s, until in held]
         for result in results:
             if progress:
                 progress(result)
@@ -629,13 +641,6 @@ class Aggregator:
         self._flush(batch)
         self._notify(results)
         return PassReport(tuple(results))
-
-    def _defer(self, source: Source, until: datetime) -> FetchResult:
-        """A source whose host asked us to wait: its next fetch moves to the end of the wait."""
-        with self.store.begin() as connection:
-            source_store.change(connection, source.id, {"next_fetch_at": until})
-        reason = f"{_host(source.url)} asked to wait until {until:%Y-%m-%d %H:%M:%S}Z"
-        return FetchResult(source.id, source.url, "delayed", error=reason, next_fetch_at=until)
 
     def _run_one(self, source: Source, batch: list[_Bookkeeping]) -> FetchResult:
         with self._gate(_host(source.url)):
@@ -678,7 +683,7 @@ class Aggregator:
                 except FeedError as exc:
                     outcome = self._failure(source, status, str(exc), kind="parse")
                 else:
-                    outcome = self._parsed_outcome(source, response, feed)
+                    outcome = self._parsed_outcome(source, response, feed, body_hash)
             outcome.body_bytes = len(response.body)
         elif status == 410:
             reason = f"{response.url} answered 410 Gone: the partner removed this feed"
@@ -719,11 +724,13 @@ class Aggregator:
             state["last_modified"] = response.headers["last-modified"]
         return _Outcome(kind, response.status, state)
 
-    def _parsed_outcome(self, source: Source, response: Response, feed: ParsedFeed) -> _Outcome:
+    def _parsed_outcome(
+        self, source: Source, response: Response, feed: ParsedFeed, body_hash: str
+    ) -> _Outcome:
         outcome = self._success(source, "fetched", response, self._partner_minimum(response, feed))
         outcome.state["etag"] = response.headers.get("etag")
         outcome.state["last_modified"] = response.headers.get("last-modified")
-        outcome.state["body_hash"] = hashlib.sha256(response.body).hexdigest()
+        outcome.state["body_hash"] = body_hash
         outcome.state["item_hashes"] = list(feed.item_hashes)
         if feed.link and not source.site_url:
             outcome.state["site_url"] = feed.link[:2000]
