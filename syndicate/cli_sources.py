@@ -14,6 +14,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from syndicate.admin.format import every as interval_text
 from syndicate.aggregate.scheduler import Scheduler
 from syndicate.aggregate.service import FetchResult
 from syndicate.cli import CliError, reports_errors
@@ -26,13 +27,6 @@ sources = AppGroup("sources", help="Partner sources (feeds polled by the schedul
 
 def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
-
-
-def _every(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def _state(source: Source) -> str:
@@ -60,7 +54,7 @@ def sources_add(url: str, category: str, name: str | None, every: str | None) ->
         )
     click.echo(
         f"added source {source.id}: {source.name} ({source.url}) in {source.category}, "
-        f"every {_every(source.interval)}; {len(added.first_fetch.new_ids)} stories"
+        f"every {interval_text(source.interval)}; {len(added.first_fetch.new_ids)} stories"
     )
 
 
@@ -81,7 +75,8 @@ def sources_list() -> None:
             status = "304"
         click.echo(
             f"{source.id:>4}  {_state(source):<6}  {source.category:<10}  "
-            f"{_every(source.interval):>5}  {_when(state.last_fetched_at):<16}  {status[:12]:<12}  "
+            f"{interval_text(source.interval):>5}  {_when(state.last_fetched_at):<16}  "
+            f"{status[:12]:<12}  "
             f"{state.error_count:>3}  {source.story_count:>7}  {source.name} <{source.url}>"
         )
         if state.paused_reason:
