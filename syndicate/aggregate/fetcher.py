@@ -12,7 +12,7 @@ import ssl
 import time
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import certifi
@@ -56,7 +56,6 @@ class Response:
     body: bytes
     permanent_url: str | None = None
     """Where the partner moved the feed, when every redirect on the way was permanent."""
-    redirects: tuple[tuple[int, str], ...] = field(default=())
 
     @property
     def content_type(self) -> str:
@@ -182,12 +181,11 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
-        read_body_statuses: frozenset[int] = frozenset({200}),
     ) -> Response:
-        """GET ``url``, following redirects; the body is read for ``read_body_statuses``."""
+        """GET ``url``, following redirects; the body is read for a ``200`` only."""
         token = deadline_var.set(time.monotonic() + self.limits.deadline)
         try:
-            return self._follow(url, etag, last_modified, read_body_statuses)
+            return self._follow(url, etag, last_modified)
         finally:
             deadline_var.reset(token)
 
@@ -196,18 +194,17 @@ class Fetcher:
         url: str,
         etag: str | None,
         last_modified: str | None,
-        read_body_statuses: frozenset[int],
     ) -> Response:
         current = str(check_url(url))
         seen = {current}
         redirects: list[tuple[int, str]] = []
         while True:
-            status, headers, body = self._request(current, etag, last_modified, read_body_statuses)
+            status, headers, body = self._request(current, etag, last_modified)
             if status not in REDIRECT_STATUSES or "location" not in headers:
                 permanent = None
                 if redirects and all(code in PERMANENT_REDIRECTS for code, _ in redirects):
                     permanent = current
-                return Response(current, status, headers, body, permanent, tuple(redirects))
+                return Response(current, status, headers, body, permanent)
             if len(redirects) >= self.limits.max_redirects:
                 raise FetchError(
                     f"more than {self.limits.max_redirects} redirects (last to {current})",
@@ -226,7 +223,6 @@ class Fetcher:
         url: str,
         etag: str | None,
         last_modified: str | None,
-        read_body_statuses: frozenset[int],
     ) -> tuple[int, dict[str, str], bytes]:
         parsed = httpx.URL(url)
         headers = [
@@ -254,7 +250,7 @@ class Fetcher:
             ) as response:
                 response_headers = _headers(response.headers)
                 body = b""
-                if response.status in read_body_statuses:
+                if response.status == 200:
                     body = self._read(response, response_headers)
                 else:
                     _drain(response)

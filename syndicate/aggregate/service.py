@@ -699,9 +699,9 @@ class Aggregator:
             outcome.moved_to = moved
         return outcome
 
-    def _partner_minimum(self, response: Response, feed: ParsedFeed | None) -> int:
+    def _partner_minimum(self, response: Response, feed: ParsedFeed) -> int:
         hints = [politeness.max_age(response.headers.get("cache-control")) or 0]
-        if feed is not None and feed.min_interval:
+        if feed.min_interval:
             hints.append(feed.min_interval)
         return min(max(hints), self.settings.fetch_max_interval)
 

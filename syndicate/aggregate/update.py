@@ -27,7 +27,6 @@ class Changes:
     new_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
     capped: int = 0
-    too_old: int = 0
 
 
 def _clamp(moment: datetime | None, now: datetime) -> datetime | None:
@@ -118,7 +117,6 @@ def apply(
     for entry in fresh:
         published = _clamp(entry.published, now) or now
         if published < oldest:
-            changes.too_old += 1
             continue
         updated = max(_clamp(entry.updated, now) or published, published)
         rows.append(

@@ -296,11 +296,6 @@ def slugs_of(connection: Connection, ids: Iterable[int]) -> dict[int, str]:
     return found
 
 
-def article_id(connection: Connection, slug: str) -> int | None:
-    found = connection.execute(select(articles.c.id).where(articles.c.slug == slug)).scalar()
-    return int(found) if found is not None else None
-
-
 def stories_changed_since(connection: Connection, since: datetime) -> list[tuple[int, datetime]]:
     """Stories written at or after ``since`` (any process's fetch): ``(id, modified_at)``."""
     query = select(stories.c.id, stories.c.modified_at).where(stories.c.modified_at >= since)

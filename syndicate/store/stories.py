@@ -122,11 +122,6 @@ def change(connection: Connection, story_id: int, values: Mapping[str, Any]) -> 
     connection.execute(update(stories).where(stories.c.id == story_id).values(**values))
 
 
-def get(connection: Connection, story_id: int) -> Story | None:
-    row = connection.execute(select(stories).where(stories.c.id == story_id)).first()
-    return _from_row(row) if row else None
-
-
 def get_many(connection: Connection, ids: Collection[int]) -> list[Story]:
     found: list[Story] = []
     items = sorted(ids)
