@@ -299,6 +299,13 @@ class RelatedService:
         matches = self.index.related(doc_id, limit=self.keep, kinds={"article"})
         return {n for n in (_article_number(m.id) for m in matches) if n is not None}
 
+    def _drop(self, doc_id: str) -> set[int]:
+        """Take ``doc_id`` out of the index; returns the articles whose lists it may leave."""
+        assert self.index is not None
+        affected = self._neighbours(doc_id)
+        self.index.remove(doc_id)
+        return affected
+
     def _changed_stories(self) -> set[int]:
         """Stories written since the last look (by any process's fetch)."""
         assert self._stories_since is not None
@@ -333,37 +340,34 @@ class RelatedService:
         before = self._signatures
         with self.store.connect() as connection:
             seen = related_store.dirty(connection, DIRTY_BATCH)
-            slugs = related_store.slugs_of(connection, seen)
-            marked = [article_store.get(connection, slug) for slug in slugs.values()]
+            present = {a.id: a for a in article_store.get_many(connection, seen)}
         story_ids |= self._changed_stories()
-        with self.store.connect() as connection:
-            found_stories = story_store.get_many(connection, story_ids)
-            sources = {s.id: s for s in source_store.get_many(
-                connection, sorted({s.source_id for s in found_stories})
-            )}  # fmt: skip
+        found_stories, sources = [], {}
+        if story_ids:
+            with self.store.connect() as connection:
+                found_stories = story_store.get_many(connection, story_ids)
+                sources = {s.id: s for s in source_store.get_many(
+                    connection, sorted({s.source_id for s in found_stories})
+                )}  # fmt: skip
         affected: set[int] = set()
         gone: set[int] = set()
         docs: list[Document] = []
-        present = {a.id: a for a in marked if a is not None}
         for article_id in seen:
             article = present.get(article_id)
             if article is not None and self._indexed(article):
                 docs.append(article_document(article, self.site_name))
                 affected.add(article_id)
             else:
-                affected |= self._neighbours(f"article:{article_id}")
-                index.remove(f"article:{article_id}")
+                affected |= self._drop(f"article:{article_id}")
                 gone.add(article_id)
         found_ids = {s.id for s in found_stories}
         for story_id in story_ids - found_ids:  # pruned or removed with its source
-            affected |= self._neighbours(f"story:{story_id}")
-            index.remove(f"story:{story_id}")
+            affected |= self._drop(f"story:{story_id}")
         for story in found_stories:
             if story.duplicate_of is None and story.source_id in sources:
                 docs.append(story_document(story, sources[story.source_id]))
             else:
-                affected |= self._neighbours(f"story:{story.id}")
-                index.remove(f"story:{story.id}")
+                affected |= self._drop(f"story:{story.id}")
         index.add_many(self._embed(docs, lambda _message: None))
         for doc in docs:
             affected |= self._neighbours(doc.id)

@@ -291,6 +291,16 @@ def _ids_by_slug(connection: Connection, slugs: Collection[str]) -> dict[str, in
     return found
 
 
+def get_many(connection: Connection, ids: Iterable[int]) -> list[Article]:
+    """The articles with these ids, any state (missing ones left out)."""
+    found: list[Article] = []
+    pending = sorted(set(ids))
+    for start in range(0, len(pending), SLUG_CHUNK):
+        query = select(*_COLUMNS).where(articles.c.id.in_(pending[start : start + SLUG_CHUNK]))
+        found += [_from_row(row) for row in connection.execute(query)]
+    return found
+
+
 def existing_slugs(connection: Connection, slugs: Collection[str]) -> set[str]:
     return set(_ids_by_slug(connection, slugs))
 

@@ -288,14 +288,6 @@ def has_lists(connection: Connection) -> bool:
     return connection.execute(select(related_items.c.article_id).limit(1)).first() is not None
 
 
-def slugs_of(connection: Connection, ids: Iterable[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for part in _chunks(ids):
-        query = select(articles.c.id, articles.c.slug).where(articles.c.id.in_(part))
-        found.update((int(row[0]), str(row[1])) for row in connection.execute(query))
-    return found
-
-
 def stories_changed_since(connection: Connection, since: datetime) -> list[tuple[int, datetime]]:
     """Stories written at or after ``since`` (any process's fetch): ``(id, modified_at)``."""
     query = select(stories.c.id, stories.c.modified_at).where(stories.c.modified_at >= since)
