@@ -445,14 +445,22 @@ class RelatedIndex:
         )
         self._changed = set()
 
+    def _nearest(
+        self, vector: sp.csr_matrix, skip: int | None = None
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+        """Every slot's plain similarity to ``vector``, and its neighbours among them: the
+        closest living documents (``skip`` aside) above ``neighbour_min``."""
+        scores = self._base_scores(vector)
+        if skip is not None:
+            scores[skip] = -np.inf
+        scores[~self._alive[: len(scores)]] = -np.inf
+        nearest = top(scores, self.config.neighbours)
+        return scores, nearest[scores[nearest] >= max(self.config.neighbour_min, 1e-9)]
+
     def _place(self, slot: int, vector: sp.csr_matrix) -> None:
         """Give a new slot its neighbours and offer it as a neighbour to its closest documents."""
         k = self.config.neighbours
-        scores = self._base_scores(vector)
-        scores[slot] = -np.inf
-        scores[~self._alive[: len(scores)]] = -np.inf
-        nearest = top(scores, k)
-        nearest = nearest[scores[nearest] >= max(self.config.neighbour_min, 1e-9)]
+        scores, nearest = self._nearest(vector, skip=slot)
         self._neighbours[slot] = -1
         self._neighbour_sims[slot] = 0
         self._neighbours[slot, : len(nearest)] = nearest
@@ -509,10 +517,7 @@ class RelatedIndex:
             empty = sp.csr_matrix((1, self.config.hash_features), dtype=np.float32)
             return Asked(None, empty, np.zeros(0, np.int32), np.zeros(0, np.float32), doc)
         vector = self._transform(self._counts([doc]))
-        scores = self._base_scores(vector)
-        scores[~self._alive[: len(scores)]] = -np.inf
-        nearest = top(scores, self.config.neighbours)
-        nearest = nearest[scores[nearest] >= max(self.config.neighbour_min, 1e-9)]
+        scores, nearest = self._nearest(vector)
         return Asked(
             None, vector, nearest.astype(np.int32), scores[nearest].astype(np.float32), doc
         )
