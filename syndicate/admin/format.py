@@ -13,11 +13,6 @@ OUTCOMES = {
     "gone": "supprimée par le partenaire",
     "delayed": "reportée",
 }
-SCHEDULER = {
-    "active": "actif",
-    "stale": "silencieux",
-    "absent": "absent",
-}
 
 
 def when(moment: datetime | None) -> str:
@@ -25,10 +20,6 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return "–"
     return f"{moment.astimezone(UTC):%d/%m/%Y %H:%M}"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def span(seconds: float) -> str:

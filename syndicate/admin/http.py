@@ -9,6 +9,7 @@ from flask import Response, g, render_template
 from markupsafe import Markup
 
 from syndicate.admin import bp, format
+from syndicate.dates import rfc3339
 from syndicate.sanitizer import sanitize_html
 from syndicate.services import services
 
@@ -38,7 +39,7 @@ def _layout() -> dict[str, Any]:
         "operator": g.get("operator"),
         "now": now,
         "when": format.when,
-        "iso": format.iso,
+        "iso": rfc3339,
         "ago": lambda moment: format.ago(moment, now),
         "every": format.every,
         "outcome_fr": format.outcome,

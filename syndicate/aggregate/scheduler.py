@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.aggregate.service import Aggregator, PassReport
+from syndicate.dates import rfc3339
 from syndicate.store import Store, leases
 from syndicate.types import Clock
 
@@ -162,7 +163,7 @@ def heartbeat_report(store: Store, clock: Clock, lease_seconds: int) -> dict[str
     return {
         "status": "active" if alive else "stale",
         "holder": lease.holder,
-        "heartbeat_at": lease.heartbeat_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "heartbeat_at": rfc3339(lease.heartbeat_at),
         "age_seconds": max(0, int(age)),
         "lease_seconds": lease_seconds,
     }

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from syndicate.dates import rfc3339
 from syndicate.types import FetchAttempt, Source, Story
 
 
 def _time(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return rfc3339(moment)
 
 
 def source_json(source: Source) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from syndicate.api import bp
+from syndicate.dates import rfc3339
 from syndicate.services import services
 from syndicate.types import RelatedItem
 
@@ -17,7 +18,7 @@ def related_json(item: RelatedItem) -> dict[str, Any]:
         "title": item.title,
         "url": item.url,
         "source": item.source,
-        "published_at": item.published_at.isoformat().replace("+00:00", "Z"),
+        "published_at": rfc3339(item.published_at),
         "score": item.score,
     }
 

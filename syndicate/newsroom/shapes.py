@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from syndicate.dates import rfc3339
 from syndicate.types import Article
 from syndicate.urls import absolute, article_url
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def article_json(article: Article, base_url: str) -> dict[str, Any]:

@@ -9,18 +9,12 @@ A partner's story credits its source in ``_source`` ({name, url}) and ``_syndica
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
+from syndicate.dates import rfc3339
 from syndicate.publish.model import FeedDocument, Fragments, Item
 
 VERSION = "https://jsonfeed.org/version/1.1"
-
-
-def rfc3339(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def render_json(document: FeedDocument, fragments: Fragments | None = None) -> bytes:
