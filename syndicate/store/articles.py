@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from syndicate.exceptions import Conflict
 from syndicate.store import related as related_store
-from syndicate.store.schema import article_categories, articles, feed_changes
+from syndicate.store.schema import article_categories, articles, feed_changes, public
 from syndicate.types import Article, ArticleDraft, Author, Image, Page, Status
 
 ALL_FEED = "all"
@@ -320,9 +320,7 @@ def _visible(
     status_column: Any, published_column: Any, now: datetime | BindParameter[datetime] | None
 ) -> Any:
     """Public filter; ``now=None`` means every article (drafts and scheduled included)."""
-    if now is None:
-        return true()
-    return and_(status_column == Status.PUBLISHED.value, published_column <= now)
+    return true() if now is None else public(status_column, published_column, now)
 
 
 def _newest_query(
@@ -401,11 +399,10 @@ STATES = ("published", "scheduled", "draft")
 
 
 def _in_state(status_column: Any, published_column: Any, state: str, now: datetime) -> Any:
-    published = status_column == Status.PUBLISHED.value
     if state == "published":
-        return and_(published, published_column <= now)
+        return public(status_column, published_column, now)
     if state == "scheduled":
-        return and_(published, published_column > now)
+        return and_(status_column == Status.PUBLISHED.value, published_column > now)
     return status_column == Status.DRAFT.value
 
 

@@ -31,7 +31,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from syndicate.store import Store
 from syndicate.store.articles import ALL_FEED
 from syndicate.store.db import StoreUnavailable
-from syndicate.store.schema import UTCDateTime, article_categories, articles, feed_changes
+from syndicate.store.schema import (
+    UTCDateTime,
+    article_categories,
+    articles,
+    feed_changes,
+    public,
+)
 from syndicate.types import Status
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -58,12 +64,11 @@ class FeedVersion:
 
 
 def _visible_ac(now: Any) -> Any:
-    ac = article_categories
-    return (ac.c.status == Status.PUBLISHED.value) & (ac.c.published_at <= now)
+    return public(article_categories.c.status, article_categories.c.published_at, now)
 
 
 def _visible_articles(now: Any) -> Any:
-    return (articles.c.status == Status.PUBLISHED.value) & (articles.c.published_at <= now)
+    return public(articles.c.status, articles.c.published_at, now)
 
 
 def _probe_statement(all_feed: bool) -> Select[Any]:

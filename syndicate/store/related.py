@@ -19,12 +19,13 @@ from syndicate.store import stories as story_store
 from syndicate.store.schema import (
     article_categories,
     articles,
+    public,
     related_dirty,
     related_items,
     sources,
     stories,
 )
-from syndicate.types import RelatedStory, Status
+from syndicate.types import RelatedStory
 
 _CHUNK = 500
 CATEGORY_ARTICLES = 50
@@ -119,10 +120,6 @@ def replace_lists(
     return missing
 
 
-def _public(status: Any, published_at: Any, now: datetime) -> Any:
-    return and_(status == Status.PUBLISHED.value, published_at <= now)
-
-
 def read_list(connection: Connection, article_id: int, now: datetime, limit: int) -> list[Row]:
     """The article's public entries, best first, at most ``limit``."""
     ri, target = related_items, articles.alias("target")
@@ -145,7 +142,7 @@ def read_list(connection: Connection, article_id: int, now: datetime, limit: int
         .where(
             ri.c.article_id == article_id,
             or_(
-                and_(ri.c.kind == "article", _public(target.c.status, target.c.published_at, now)),
+                and_(ri.c.kind == "article", public(target.c.status, target.c.published_at, now)),
                 and_(ri.c.kind == "story", stories.c.id.is_not(None)),
             ),
         )
@@ -174,14 +171,14 @@ def _category_articles(category: str | None, now: datetime) -> Select[Any]:
     if category is None:
         return (
             select(articles.c.id)
-            .where(_public(articles.c.status, articles.c.published_at, now))
+            .where(public(articles.c.status, articles.c.published_at, now))
             .order_by(articles.c.published_at.desc(), articles.c.id.desc())
             .limit(CATEGORY_ARTICLES)
         )
     ac = article_categories
     return (
         select(ac.c.article_id)
-        .where(ac.c.category == category, _public(ac.c.status, ac.c.published_at, now))
+        .where(ac.c.category == category, public(ac.c.status, ac.c.published_at, now))
         .order_by(ac.c.published_at.desc(), ac.c.article_id.desc())
         .limit(CATEGORY_ARTICLES)
     )

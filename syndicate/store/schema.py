@@ -22,7 +22,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
 )
+
+from syndicate.types import Status
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -303,3 +306,9 @@ related_embeddings = Table(
     Column("vector", LargeBinary, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
 )
+
+
+def public(status_column: Any, published_column: Any, now: Any) -> Any:
+    """The rule that keeps drafts and scheduled articles out: published, and due by ``now``
+    (a datetime or a bound parameter). ``articles`` and ``article_categories`` both carry it."""
+    return and_(status_column == Status.PUBLISHED.value, published_column <= now)
