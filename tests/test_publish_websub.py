@@ -19,7 +19,9 @@ from syndicate.aggregate.scheduler import LeaseLock, Scheduler
 from syndicate.exceptions import ConfigError
 from syndicate.publish import publishing
 from syndicate.publish.websub import WebSubPublisher, _retry_after, retry_delay
+from syndicate.related_service import feed_key
 from syndicate.services import services
+from syndicate.store.articles import touch_feeds
 from tests.conftest import FakeClock, article_body, make_app
 
 BASE = "https://news.example"
@@ -272,6 +274,24 @@ def test_only_the_leading_scheduler_pings_for_scheduled_articles(
     assert publisher(app).flush(10)
     assert set(hub.topics()) == topics("all", "sport")
     leader.lock.release()
+
+
+def test_a_related_feed_names_the_hub_and_is_pinged_when_its_stories_change(
+    app: Flask, hub: FakeHub, clock: FakeClock
+) -> None:
+    response = app.test_client().get("/feeds/securite/related.atom")
+    assert response.status_code == 200
+    assert response.headers["Link"] == (
+        f'<{hub.url}>; rel="hub", <{BASE}/feeds/securite/related.atom>; rel="self"'
+    )
+    look(app)
+    hub.pings.clear()
+    with services(app).store.begin() as connection:  # as the related service does
+        touch_feeds(connection, [feed_key("securite")], clock())
+    look(app)
+    assert set(hub.topics()) == {
+        f"{BASE}/feeds/securite/related.{ext}" for ext in ("rss", "atom", "json")
+    }
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:

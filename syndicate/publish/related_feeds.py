@@ -121,7 +121,7 @@ def serve_related(feeds: FeedService, category: str, extension: str) -> Represen
         document = compose_related(feeds.site, category, extension, updated, stories)
         body = WRITERS[extension](document, feeds.fragments)
         representation = Representation.of(
-            body, CONTENT_TYPES[extension], updated, feeds.base_headers
+            body, CONTENT_TYPES[extension], updated, feeds.headers_for(document)
         )
         entry = Entry(version, representation)
         feeds.cache.put(cache_key, entry)

@@ -13,11 +13,13 @@ from syndicate.publish import feedgen_adapter, jsonfeed
 from syndicate.publish.caching import Entry, FragmentCache, RenderCache, Representation
 from syndicate.publish.compose import Site, compose, page_url
 from syndicate.publish.model import FeedDocument, Fragments
+from syndicate.related_service import FEED_PREFIX as RELATED_PREFIX
 from syndicate.store import Store
 from syndicate.store import articles as article_store
 from syndicate.store import feeds as feed_store
 from syndicate.store.articles import ALL_FEED
 from syndicate.types import Clock
+from syndicate.urls import related_feed_url
 
 CONTENT_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -102,7 +104,7 @@ class FeedService:
         body = WRITERS[extension](document, self.fragments)
         self.renders += 1
         representation = Representation.of(
-            body, CONTENT_TYPES[extension], updated, self._headers(document)
+            body, CONTENT_TYPES[extension], updated, self.headers_for(document)
         )
         return Entry(version, representation)
 
@@ -122,19 +124,15 @@ class FeedService:
                 self._counts[key] = total
         return min(self.max_pages, max(1, -(-total // self.page_size)))
 
-    @property
-    def base_headers(self) -> tuple[tuple[str, str], ...]:
-        """Headers of every feed response: caching, CORS, no sniffing."""
-        return (
+    def headers_for(self, document: FeedDocument) -> tuple[tuple[str, str], ...]:
+        """Caching, CORS, no sniffing; the hub and self links when a WebSub hub is configured."""
+        headers = [
             ("Cache-Control", f"public, max-age={self.site.max_age}"),
             ("Vary", "Accept-Encoding"),
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", "ETag, Link"),
             ("X-Content-Type-Options", "nosniff"),
-        )
-
-    def _headers(self, document: FeedDocument) -> tuple[tuple[str, str], ...]:
-        headers = list(self.base_headers)
+        ]
         if self.site.hub:
             # WebSub discovery (W3C WebSub section 4): hub and topic as HTTP Link headers too.
             headers.append(
@@ -143,13 +141,19 @@ class FeedService:
         return tuple(headers)
 
     def topic_urls(self, feeds: frozenset[str]) -> list[str]:
-        """The URLs a WebSub hub knows our feeds by: first pages, every format."""
-        return [
-            page_url(self.site, feed, extension, 1)
-            for feed in sorted(feeds)
-            if self.site.exists(feed)
-            for extension in WRITERS
-        ]
+        """The URLs a WebSub hub knows our feeds by: first pages, every format; a feed key
+        ``related:<category>`` names that category's related feeds."""
+        urls = []
+        for feed in sorted(feeds):
+            category = feed.removeprefix(RELATED_PREFIX)
+            if not self.site.exists(category):
+                continue
+            for extension in WRITERS:
+                if category != feed:
+                    urls.append(related_feed_url(self.site.base_url, category, extension))
+                else:
+                    urls.append(page_url(self.site, feed, extension, 1))
+        return urls
 
     def close(self) -> None:
         self.probe.close()
