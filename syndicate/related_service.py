@@ -271,11 +271,7 @@ class RelatedService:
         ids = [n for n in map(_article_number, self.index.ids) if n is not None]
         say(f"relating {len(ids)} articles")
         lists = self._compute(self.index, ids)
-        with self.store.begin() as connection:
-            related_store.clear_lists(connection, None)
-            missing = related_store.replace_lists(connection, lists, self.clock())
-            related_store.clear_dirty(connection, seen)
-        self._forget(missing)
+        self._write_lists(lists, cleared=None, seen=seen)
         self._bump_changed(before)
         return RebuildReport(
             articles=n_articles,
@@ -286,7 +282,20 @@ class RelatedService:
             index_bytes=self.index.nbytes,
         )
 
-    def _forget(self, missing: Iterable[tuple[str, int]]) -> None:
+    def _write_lists(
+        self,
+        lists: Mapping[int, list[related_store.Target]],
+        *,
+        cleared: Iterable[int] | None,
+        seen: Mapping[int, int],
+    ) -> None:
+        """In one transaction: empty the ``cleared`` lists (``None``: all), write ``lists``,
+        unmark ``seen`` (marks made since stay). Targets gone from the store meanwhile leave
+        the index too."""
+        with self.store.begin() as connection:
+            related_store.clear_lists(connection, cleared)
+            missing = related_store.replace_lists(connection, lists, self.clock())
+            related_store.clear_dirty(connection, seen)
         assert self.index is not None
         for kind, number in missing:
             self.index.remove(f"{kind}:{number}")
@@ -374,11 +383,7 @@ class RelatedService:
         affected -= gone
         lists = self._compute(index, affected)
         if seen or lists or gone:
-            with self.store.begin() as connection:
-                related_store.clear_lists(connection, gone)
-                missing = related_store.replace_lists(connection, lists, self.clock())
-                related_store.clear_dirty(connection, seen)
-            self._forget(missing)
+            self._write_lists(lists, cleared=gone, seen=seen)
         self._bump_changed(before)
         if lists or gone:
             log.info(
