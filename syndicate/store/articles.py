@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from syndicate.exceptions import Conflict
 from syndicate.store import related as related_store
 from syndicate.store.schema import article_categories, articles, feed_changes, public
+from syndicate.store.sql import CHUNK
 from syndicate.types import Article, ArticleDraft, Author, Image, Page, Status
 
 ALL_FEED = "all"
@@ -278,14 +279,11 @@ def get(connection: Connection, slug: str, for_update: bool = False) -> Article 
     return _from_row(row) if row else None
 
 
-SLUG_CHUNK = 500  # keeps every IN list far below the databases' bound-parameter limits
-
-
 def _ids_by_slug(connection: Connection, slugs: Collection[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     pending = list(slugs)
-    for start in range(0, len(pending), SLUG_CHUNK):
-        part = pending[start : start + SLUG_CHUNK]
+    for start in range(0, len(pending), CHUNK):
+        part = pending[start : start + CHUNK]
         query = select(articles.c.slug, articles.c.id).where(articles.c.slug.in_(part))
         found.update(connection.execute(query).all())
     return found
@@ -295,8 +293,8 @@ def get_many(connection: Connection, ids: Iterable[int]) -> list[Article]:
     """The articles with these ids, any state (missing ones left out)."""
     found: list[Article] = []
     pending = sorted(set(ids))
-    for start in range(0, len(pending), SLUG_CHUNK):
-        query = select(*_COLUMNS).where(articles.c.id.in_(pending[start : start + SLUG_CHUNK]))
+    for start in range(0, len(pending), CHUNK):
+        query = select(*_COLUMNS).where(articles.c.id.in_(pending[start : start + CHUNK]))
         found += [_from_row(row) for row in connection.execute(query)]
     return found
 

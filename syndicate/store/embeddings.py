@@ -17,8 +17,8 @@ import numpy.typing as npt
 from sqlalchemy import Connection, delete, func, select
 
 from syndicate.store.schema import related_embeddings
+from syndicate.store.sql import CHUNK, chunks
 
-_CHUNK = 500
 _STORED = np.dtype("<f2")
 
 
@@ -28,11 +28,6 @@ class Cached(NamedTuple):
     digest: str
     vector: npt.NDArray[np.float32]
     """1-D float32."""
-
-
-def _chunks(values: Iterable[str]) -> list[list[str]]:
-    items = sorted(set(values))
-    return [items[start : start + _CHUNK] for start in range(0, len(items), _CHUNK)]
 
 
 def _decode(data: bytes) -> npt.NDArray[np.float32] | None:
@@ -65,7 +60,7 @@ def read(
     else:
         batches = [
             connection.execute(query.where(related_embeddings.c.doc_id.in_(part)))
-            for part in _chunks(doc_ids)
+            for part in chunks(doc_ids)
         ]
     found: dict[str, Cached] = {}
     for result in batches:
@@ -89,10 +84,10 @@ def write(connection: Connection, model: str, rows: Mapping[str, Cached], now: d
         }
         for doc_id, cached in rows.items()
     ]
-    for part in _chunks(rows):
+    for part in chunks(rows):
         connection.execute(delete(related_embeddings).where(related_embeddings.c.doc_id.in_(part)))
-    for start in range(0, len(values), _CHUNK):
-        connection.execute(related_embeddings.insert(), values[start : start + _CHUNK])
+    for start in range(0, len(values), CHUNK):
+        connection.execute(related_embeddings.insert(), values[start : start + CHUNK])
 
 
 def counts(connection: Connection) -> dict[str, int]:
@@ -107,6 +102,6 @@ def prune(connection: Connection, keep: Collection[str]) -> int:
     stored = set(connection.execute(select(related_embeddings.c.doc_id)).scalars())
     kept = keep if isinstance(keep, (set, frozenset)) else set(keep)
     gone = stored - kept
-    for part in _chunks(gone):
+    for part in chunks(gone):
         connection.execute(delete(related_embeddings).where(related_embeddings.c.doc_id.in_(part)))
     return len(gone)

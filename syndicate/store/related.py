@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, and_, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from syndicate.store import stories as story_store
 from syndicate.store.schema import (
@@ -25,9 +24,9 @@ from syndicate.store.schema import (
     sources,
     stories,
 )
+from syndicate.store.sql import CHUNK, chunks, upsert
 from syndicate.types import RelatedStory
 
-_CHUNK = 500
 CATEGORY_ARTICLES = 50
 """A category's related stories come from the lists of its newest this many public articles."""
 
@@ -55,14 +54,9 @@ class Row(NamedTuple):
     score: float
 
 
-def _chunks(values: Iterable[int]) -> list[list[int]]:
-    items = sorted(set(values))
-    return [items[start : start + _CHUNK] for start in range(0, len(items), _CHUNK)]
-
-
 def _existing(connection: Connection, table: Any, ids: Iterable[int]) -> set[int]:
     found: set[int] = set()
-    for part in _chunks(ids):
+    for part in chunks(ids):
         found.update(connection.execute(select(table.c.id).where(table.c.id.in_(part))).scalars())
     return found
 
@@ -72,7 +66,7 @@ def clear_lists(connection: Connection, article_ids: Iterable[int] | None) -> No
     if article_ids is None:
         connection.execute(delete(related_items))
         return
-    for part in _chunks(article_ids):
+    for part in chunks(article_ids):
         connection.execute(delete(related_items).where(related_items.c.article_id.in_(part)))
 
 
@@ -115,8 +109,8 @@ def replace_lists(
                 }
             )
             rank += 1
-    for start in range(0, len(rows), _CHUNK):
-        connection.execute(related_items.insert(), rows[start : start + _CHUNK])
+    for start in range(0, len(rows), CHUNK):
+        connection.execute(related_items.insert(), rows[start : start + CHUNK])
     return missing
 
 
@@ -236,18 +230,17 @@ def category_stories(
 # The queue of lists to recompute -----------------------------------------------------------
 
 
-def _upsert_dirty(connection: Connection, article_id: int, now: datetime) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(related_dirty).values(article_id=article_id, marks=1, marked_at=now)
-    return statement.on_conflict_do_update(
-        index_elements=["article_id"],
-        set_={"marks": related_dirty.c.marks + 1, "marked_at": now},
-    )
-
-
 def mark_dirty(connection: Connection, article_ids: Iterable[int], now: datetime) -> None:
     for article_id in sorted(set(article_ids)):
-        connection.execute(_upsert_dirty(connection, article_id, now))
+        connection.execute(
+            upsert(
+                connection,
+                related_dirty,
+                {"article_id": article_id, "marks": 1, "marked_at": now},
+                ["article_id"],
+                {"marks": related_dirty.c.marks + 1, "marked_at": now},
+            )
+        )
 
 
 def dirty(connection: Connection, limit: int) -> dict[int, int]:

@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from syndicate.exceptions import Conflict
 from syndicate.store.schema import fetch_log, fetch_stats, host_holds, sources, stories
+from syndicate.store.sql import upsert
 from syndicate.types import FetchAttempt, Page, Source, SourceState
 
 STATE_COLUMNS = (
@@ -249,9 +249,7 @@ def recent_attempts(connection: Connection, source_id: int, limit: int = 20) -> 
 
 def hold_host(connection: Connection, host: str, until: datetime, reason: str) -> None:
     values = {"host": host, "until": until, "reason": reason}
-    statement = _upsert(
-        connection, host_holds, values, ["host"], {"until": until, "reason": reason}
-    )
+    statement = upsert(connection, host_holds, values, ["host"], {"until": until, "reason": reason})
     connection.execute(statement)
 
 
@@ -269,22 +267,10 @@ def forget_host_holds(connection: Connection, now: datetime) -> None:
 # Counters behind /metrics --------------------------------------------------------------------
 
 
-def _upsert(
-    connection: Connection,
-    table: Any,
-    values: Mapping[str, Any],
-    keys: list[str],
-    on_conflict: Mapping[str, Any],
-) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values)
-    return statement.on_conflict_do_update(index_elements=keys, set_=dict(on_conflict))
-
-
 def bump_stats(connection: Connection, increments: Mapping[tuple[str, str], float]) -> None:
     """Add to counters keyed by (metric, labels); sorted so concurrent writers never deadlock."""
     for (metric, labels), amount in sorted(increments.items()):
-        statement = _upsert(
+        statement = upsert(
             connection,
             fetch_stats,
             {"metric": metric, "labels": labels, "value": amount},

@@ -11,9 +11,8 @@ from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy import insert as sql_insert
 
 from syndicate.store.schema import sources, stories
+from syndicate.store.sql import CHUNK, chunks
 from syndicate.types import Image, Page, Story
-
-_CHUNK = 500
 
 
 class StoredRef(NamedTuple):
@@ -58,16 +57,11 @@ def _from_row(row: Row[Any]) -> Story:
     )
 
 
-def _chunks(values: Collection[str]) -> list[list[str]]:
-    items = list(values)
-    return [items[start : start + _CHUNK] for start in range(0, len(items), _CHUNK)]
-
-
 def by_dedup_keys(
     connection: Connection, source_id: int, keys: Collection[str]
 ) -> dict[str, StoredRef]:
     found: dict[str, StoredRef] = {}
-    for part in _chunks(keys):
+    for part in chunks(keys):
         query = select(*_REF_COLUMNS).where(
             stories.c.source_id == source_id, stories.c.dedup_key.in_(part)
         )
@@ -80,7 +74,7 @@ def by_link_keys(
 ) -> dict[str, StoredRef]:
     """This source's stories with these links (the oldest one per link)."""
     found: dict[str, StoredRef] = {}
-    for part in _chunks(keys):
+    for part in chunks(keys):
         query = (
             select(*_REF_COLUMNS)
             .where(stories.c.source_id == source_id, stories.c.link_key.in_(part))
@@ -95,7 +89,7 @@ def first_elsewhere(
 ) -> dict[str, int]:
     """For each link, the first story another source published with it."""
     found: dict[str, int] = {}
-    for part in _chunks(link_keys):
+    for part in chunks(link_keys):
         query = (
             select(stories.c.link_key, func.min(stories.c.id))
             .where(
@@ -125,8 +119,8 @@ def change(connection: Connection, story_id: int, values: Mapping[str, Any]) -> 
 def get_many(connection: Connection, ids: Collection[int]) -> list[Story]:
     found: list[Story] = []
     items = sorted(ids)
-    for start in range(0, len(items), _CHUNK):
-        query = select(stories).where(stories.c.id.in_(items[start : start + _CHUNK]))
+    for start in range(0, len(items), CHUNK):
+        query = select(stories).where(stories.c.id.in_(items[start : start + CHUNK]))
         found.extend(_from_row(row) for row in connection.execute(query.order_by(stories.c.id)))
     return found
 
