@@ -6,14 +6,12 @@ from flask import Response, jsonify, request
 
 from syndicate.api import bp
 from syndicate.api.http import (
-    MAX_PER_PAGE,
     authenticated,
     json_body,
+    page_args,
     paginated,
-    positive_int_arg,
     token_required,
 )
-from syndicate.exceptions import NotFound
 from syndicate.newsroom.shapes import article_json
 from syndicate.services import services
 from syndicate.types import Article
@@ -30,11 +28,8 @@ def _article_response(article: Article, status: int = 200) -> Response:
 def list_articles() -> Response:
     svc = services()
     category = request.args.get("category") or None
-    per_page = positive_int_arg("per_page", svc.settings.page_size, MAX_PER_PAGE)
-    number = positive_int_arg("page", 1)
+    number, per_page = page_args()
     page = svc.newsroom.page(category, number, per_page, public_only=not authenticated())
-    if number > page.last_page:
-        raise NotFound(f"page {number} is past the last page ({page.last_page})")
     base = svc.settings.base_url
     return paginated(page, [article_json(a, base) for a in page.items])
 

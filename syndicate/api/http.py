@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from syndicate.api import bp
 from syndicate.errors import problem
+from syndicate.exceptions import NotFound
 from syndicate.services import services
 from syndicate.store import tokens
 from syndicate.types import Page
@@ -109,8 +110,18 @@ def token_required(view: Callable[P, R]) -> Callable[P, R | Response]:
     return wrapper
 
 
+def page_args() -> tuple[int, int]:
+    """``?page=`` (from 1) and ``?per_page=`` (the setting's page size by default, at most
+    ``MAX_PER_PAGE``), checked."""
+    per_page = positive_int_arg("per_page", services().settings.page_size, MAX_PER_PAGE)
+    return positive_int_arg("page", 1), per_page
+
+
 def paginated(page: Page[Any], items: list[Any]) -> Response:
-    """A list response with RFC 8288 ``Link`` headers and the counts in the body."""
+    """A list response with RFC 8288 ``Link`` headers and the counts in the body; a page past
+    the last one is a 404."""
+    if page.page > page.last_page:
+        raise NotFound(f"page {page.page} is past the last page ({page.last_page})")
     response = jsonify(
         {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
     )
@@ -123,7 +134,7 @@ def paginated(page: Page[Any], items: list[Any]) -> Response:
 
     links = {"first": 1, "last": page.last_page}
     if page.page > 1:
-        links["prev"] = min(page.page - 1, page.last_page)
+        links["prev"] = page.page - 1
     if page.page < page.last_page:
         links["next"] = page.page + 1
     response.headers["Link"] = ", ".join(f'<{link(n)}>; rel="{rel}"' for rel, n in links.items())

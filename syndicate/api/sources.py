@@ -7,8 +7,12 @@ from flask import Response, jsonify
 from syndicate.aggregate.service import FetchResult
 from syndicate.aggregate.shapes import attempt_json, source_json, story_json
 from syndicate.api import bp
-from syndicate.api.http import MAX_PER_PAGE, json_body, paginated, positive_int_arg, token_required
-from syndicate.exceptions import NotFound
+from syndicate.api.http import (
+    json_body,
+    page_args,
+    paginated,
+    token_required,
+)
 from syndicate.services import services
 from syndicate.types import Source
 
@@ -31,17 +35,9 @@ def _fetch_json(result: FetchResult) -> dict[str, object]:
     }
 
 
-def _page_args() -> tuple[int, int]:
-    per_page = positive_int_arg("per_page", services().settings.page_size, MAX_PER_PAGE)
-    return positive_int_arg("page", 1), per_page
-
-
 @bp.get("/sources")
 def list_sources() -> Response:
-    number, per_page = _page_args()
-    page = services().aggregator.page(number, per_page)
-    if number > page.last_page:
-        raise NotFound(f"page {number} is past the last page ({page.last_page})")
+    page = services().aggregator.page(*page_args())
     return paginated(page, [source_json(s) for s in page.items])
 
 
@@ -91,8 +87,5 @@ def fetch_source(source_id: int) -> Response:
 
 @bp.get("/sources/<int:source_id>/stories")
 def list_source_stories(source_id: int) -> Response:
-    number, per_page = _page_args()
-    page = services().aggregator.stories(source_id, number, per_page)
-    if number > page.last_page:
-        raise NotFound(f"page {number} is past the last page ({page.last_page})")
+    page = services().aggregator.stories(source_id, *page_args())
     return paginated(page, [story_json(s) for s in page.items])
