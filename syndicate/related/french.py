@@ -120,12 +120,11 @@ def stem(word: str) -> str:
 
 
 def _split(word: str) -> list[str]:
-    if "'" not in word and "-" not in word:
-        return [word]
+    """A word with apostrophes or hyphens: its parts, elisions dropped."""
     parts = []
     for part in word.split("-"):
         pieces = part.split("'")
-        while len(pieces) > 1 and pieces[0].lower().translate(_FOLD) in ELISIONS:
+        while len(pieces) > 1 and fold(pieces[0]) in ELISIONS:
             pieces.pop(0)
         joined = "".join(pieces)
         if joined:
