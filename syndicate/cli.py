@@ -126,11 +126,7 @@ def articles_list(category: str | None, limit: int, public: bool) -> None:
     listing = svc.newsroom.page(category, 1, limit, public_only=public)
     now = svc.clock()
     for article in listing.items:
-        state = (
-            "public"
-            if article.is_public(now)
-            else ("draft" if article.status.value == "draft" else "scheduled")
-        )
+        state = article.state(now).replace("published", "public")
         click.echo(
             f"{article.published_at:%Y-%m-%d %H:%M}  {state:<9}  "
             f"{','.join(article.categories):<20}  {article.slug}  {article.title}"

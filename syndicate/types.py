@@ -68,6 +68,12 @@ class Article(ArticleDraft):
     def is_public(self, now: datetime) -> bool:
         return self.status is Status.PUBLISHED and self.published_at <= now
 
+    def state(self, now: datetime) -> str:
+        """``published`` (public now), ``scheduled`` (published, time to come) or ``draft``."""
+        if self.is_public(now):
+            return "published"
+        return "draft" if self.status is Status.DRAFT else "scheduled"
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):

@@ -10,7 +10,6 @@ from syndicate.admin import bp
 from syndicate.admin.http import render
 from syndicate.services import services
 from syndicate.store.articles import STATES
-from syndicate.types import Article
 from syndicate.urls import article_url, category_url, feed_url
 
 STATE_LABELS = {"published": "publiés", "scheduled": "programmés", "draft": "brouillons"}
@@ -34,11 +33,6 @@ def articles() -> Response:
     base = svc.settings.base_url
     now = svc.clock()
 
-    def state_of(article: Article) -> str:
-        if article.is_public(now):
-            return "published"
-        return "draft" if article.status.value == "draft" else "scheduled"
-
     feed_key = category or "all"
     return render(
         "admin/articles.html",
@@ -47,7 +41,7 @@ def articles() -> Response:
         state=state,
         state_labels=STATE_LABELS,
         counts=svc.newsroom.state_counts(),
-        state_of=state_of,
+        now=now,
         page_url=lambda article: article_url(base, article.slug),
         category_url=lambda slug: category_url(base, slug),
         feeds=[(label, feed_url(base, feed_key, ext))
