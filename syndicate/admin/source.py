@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from syndicate.admin import bp, format
 from syndicate.admin.http import render, safe_next
-from syndicate.admin.sources import FIELD_LABELS, form_errors, source_payload
+from syndicate.admin.sources import FIELD_LABELS, form_errors, source_form
 from syndicate.exceptions import Conflict, InvalidInput
 from syndicate.services import services
 
@@ -63,8 +63,7 @@ def source_edit(source_id: int) -> Response:
 
 @bp.post("/sources/<int:source_id>/edit")
 def source_save(source_id: int) -> Response:
-    values = {name: request.form.get(name, "") for name in ("url", "name", "category", "interval")}
-    payload = source_payload(request.form, fields=("url", "name", "category", "interval"))
+    values, payload = source_form(request.form)
     try:
         source = services().aggregator.change(source_id, payload)
     except (InvalidInput, Conflict) as exc:

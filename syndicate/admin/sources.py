@@ -25,14 +25,19 @@ FIELD_LABELS = {
 ADMIN_ORIGIN = "admin"
 
 
-def source_payload(form: MultiDict[str, str], *, fields: tuple[str, ...]) -> dict[str, Any]:
-    """The service's payload from a form: blank optional fields are left out."""
+FORM_FIELDS = ("url", "name", "category", "interval")
+
+
+def source_form(form: MultiDict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """A source form as typed (to show it again) and as the service's payload (blank optional
+    fields left out)."""
+    values = {name: form.get(name, "") for name in FORM_FIELDS}
     payload: dict[str, Any] = {}
-    for name in fields:
-        value = form.get(name, "").strip()
+    for name in FORM_FIELDS:
+        value = values[name].strip()
         if value or name in {"url", "category"}:
             payload[name] = value
-    return payload
+    return values, payload
 
 
 def form_errors(exc: InvalidInput | Conflict) -> dict[str, str]:
@@ -83,8 +88,7 @@ def source_new() -> Response:
 @bp.post("/sources/preview")
 def source_preview() -> Response:
     """Fetch the URL (a web page: its autodiscovered feed) and show what would be added."""
-    values = {name: request.form.get(name, "") for name in ("url", "name", "category", "interval")}
-    payload = source_payload(request.form, fields=("url", "name", "category", "interval"))
+    values, payload = source_form(request.form)
     try:
         preview = services().aggregator.preview(payload)
     except (InvalidInput, Conflict) as exc:
@@ -100,8 +104,7 @@ def source_preview() -> Response:
 @bp.post("/sources")
 def source_add() -> Response:
     """Add the previewed source (it is fetched again, and its stories stored)."""
-    values = {name: request.form.get(name, "") for name in ("url", "name", "category", "interval")}
-    payload = source_payload(request.form, fields=("url", "name", "category", "interval"))
+    values, payload = source_form(request.form)
     try:
         added = services().aggregator.add(payload, origin=ADMIN_ORIGIN)
     except (InvalidInput, Conflict) as exc:
