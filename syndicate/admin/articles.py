@@ -31,7 +31,6 @@ def articles() -> Response:
     if number > listing.last_page:
         abort(404)
     base = svc.settings.base_url
-    now = svc.clock()
 
     feed_key = category or "all"
     return render(
@@ -41,7 +40,6 @@ def articles() -> Response:
         state=state,
         state_labels=STATE_LABELS,
         counts=svc.newsroom.state_counts(),
-        now=now,
         page_url=lambda article: article_url(base, article.slug),
         category_url=lambda slug: category_url(base, slug),
         feeds=[(label, feed_url(base, feed_key, ext))

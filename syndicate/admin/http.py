@@ -44,6 +44,9 @@ def _layout() -> dict[str, Any]:
         "every": format.every,
         "outcome_fr": format.outcome,
         "categories": svc.categories,
+        "category_title": lambda slug: (
+            svc.categories[slug].title if slug in svc.categories else slug
+        ),
     }
 
 
