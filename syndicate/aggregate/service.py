@@ -543,7 +543,7 @@ class Aggregator:
             for url, values in wanted.items():
                 current = known.get(url)
                 if current is None:
-                    source_store.create(
+                    created = source_store.create(
                         connection,
                         url=url,
                         name=values.get("name") or _host(url),
@@ -556,9 +556,7 @@ class Aggregator:
                     )
                     if not values["enabled"]:
                         source_store.change(
-                            connection,
-                            source_store.get_by_url(connection, url).id,  # type: ignore[union-attr]
-                            {"paused_reason": PAUSED_BY_OPERATOR},
+                            connection, created.id, {"paused_reason": PAUSED_BY_OPERATOR}
                         )
                     added += 1
                     continue

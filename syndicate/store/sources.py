@@ -68,7 +68,7 @@ def create(
 ) -> Source:
     try:
         with connection.begin_nested():
-            source_id = connection.execute(
+            row = connection.execute(
                 insert(sources)
                 .values(
                     url=url,
@@ -83,13 +83,11 @@ def create(
                     error_count=0,
                     min_interval=0,
                 )
-                .returning(sources.c.id)
-            ).scalar_one()
+                .returning(sources)
+            ).one()
     except IntegrityError as exc:
         raise Conflict(f"a source with URL {url!r} already exists") from exc
-    found = get(connection, source_id)
-    assert found is not None
-    return found
+    return _from_row(row)  # a new source has no stories yet
 
 
 def get(connection: Connection, source_id: int) -> Source | None:
