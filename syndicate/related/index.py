@@ -307,7 +307,7 @@ class RelatedIndex:
         self._words, self._embedded = self._words[keep], self._embedded[keep]
         self._embeddings = self._embeddings[keep]
         self._raw.replace(raw)
-        self._tfidf = TfidfTransformer(sublinear_tf=True).fit(raw) if n else None
+        self._tfidf = None  # refitted on ``raw`` by ``_transform``
         vectors = self._transform(raw) if n else sp.csr_matrix((0, raw.shape[1]), dtype=np.float32)
         self._vectors.replace(vectors)
         self._inverted = sp.csr_matrix(vectors.T, dtype=np.float32)
