@@ -288,15 +288,11 @@ def all_stats(connection: Connection) -> list[tuple[str, str, float]]:
 
 
 def state_counts(connection: Connection) -> dict[str, int]:
-    """How many sources are active, paused by an operator, or paused by the aggregator."""
-    rows = connection.execute(
-        select(sources.c.enabled, sources.c.paused_reason.is_(None), func.count()).group_by(
-            sources.c.enabled, sources.c.paused_reason.is_(None)
-        )
-    )
+    """How many sources are active and how many paused (by an operator or the aggregator)."""
+    rows = connection.execute(select(sources.c.enabled, func.count()).group_by(sources.c.enabled))
     counts = {"active": 0, "paused": 0}
-    for row in rows:
-        counts["active" if row[0] else "paused"] += int(row[2])
+    for enabled, count in rows:
+        counts["active" if enabled else "paused"] += int(count)
     return counts
 
 
