@@ -39,8 +39,7 @@ ADDRESS = Policy("address", slow_after=10, lock_after=50, lock_for=timedelta(min
 def _current(policy: Policy, record: Failures | None, now: datetime) -> Failures | None:
     if record is None:
         return None
-    locked = record.locked_until is not None and record.locked_until > now
-    if not locked and now - record.last_failed_at >= policy.forget_after:
+    if not is_locked(record, now) and now - record.last_failed_at >= policy.forget_after:
         return None
     return record
 
